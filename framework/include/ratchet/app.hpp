@@ -1,0 +1,60 @@
+#pragma once
+// App: the front door. One port, many routes.
+
+#include "ratchet/component.hpp"
+#include "ratchet/options.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ratchet {
+
+struct AppOptions {
+  IoOptions io;
+  HttpOptions http;
+  WsOptions ws;
+};
+
+/// IoServer(HttpServer(Router)) in one object:
+///
+///     ratchet::App app("localhost", 8080, "0.0.0.0");
+///     app.route("/chat", std::make_shared<Chat>());
+///     app.route("/echo", std::make_shared<ratchet::EchoServer>(), {"*"});
+///     app.run();
+///
+/// `httpHost` is the host name browsers use to reach the server; it is the default allowed
+/// Origin of WebSocket routes. The port is bound by the constructor (0 picks one, see
+/// port()); routes are added before run().
+class App {
+ public:
+  explicit App(std::string httpHost = "localhost", std::uint16_t port = 8080,
+               std::string address = "127.0.0.1", AppOptions options = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  /// Serves `component` over WebSocket on `path`. Browsers whose Origin is not in
+  /// `allowedOrigins` (default: {httpHost}) get 403; {"*"} allows all. A non-empty `httpHost`
+  /// restricts the route to requests with that Host; others get 404.
+  App& route(std::string path, std::shared_ptr<MessageComponentInterface> component,
+             std::vector<std::string> allowedOrigins = {}, std::string httpHost = {});
+  /// Mounts a component that handles the HTTP request itself (plain HTTP, or its own
+  /// upgrade). `allowedOrigins` and `httpHost` work as above.
+  App& route(std::string path, std::shared_ptr<HttpServerInterface> component,
+             std::vector<std::string> allowedOrigins = {}, std::string httpHost = {});
+
+  void run();
+  void stop();
+  std::uint16_t port() const noexcept;
+  const std::string& httpHost() const noexcept { return httpHost_; }
+
+ private:
+  std::string httpHost_;
+  AppOptions options_;
+  std::shared_ptr<class Router> router_;
+  std::unique_ptr<class IoServer> server_;
+};
+
+}  // namespace ratchet

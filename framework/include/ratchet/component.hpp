@@ -1,0 +1,60 @@
+#pragma once
+// The interfaces components implement. Events flow up through decorators to these.
+
+#include "ratchet/connection.hpp"
+#include "ratchet/error.hpp"
+#include "ratchet/message.hpp"
+#include "ratchet/request.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ratchet {
+
+/// What every component handles: the end of a connection and its errors.
+///
+/// Ownership: components are shared (std::shared_ptr) by the servers and decorators that use
+/// them; one component instance serves many connections and belongs to one server.
+class ComponentInterface {
+ public:
+  virtual ~ComponentInterface() = default;
+
+  /// Called exactly once per opened connection, last of all its events.
+  virtual void onClose(ConnectionPtr conn) = 0;
+  /// A callback threw, or the connection failed. The connection may still be open.
+  virtual void onError(ConnectionPtr conn, const Error& error) = 0;
+
+  /// By default the framework never runs two callbacks of a component at once, whatever
+  /// the number of I/O threads, so plain containers need no locks. A component that guards
+  /// its own state returns true and is called directly on each connection's I/O thread.
+  virtual bool isThreadSafe() const noexcept { return false; }
+};
+
+/// A component of messages: the WebSocket (or raw TCP) application.
+class MessageComponentInterface : public ComponentInterface {
+ public:
+  /// A new connection; always before any onMessage of it.
+  virtual void onOpen(ConnectionPtr conn) = 0;
+  /// One whole message (WebSocket) or one chunk of received bytes (raw TCP).
+  virtual void onMessage(ConnectionPtr from, const Message& message) = 0;
+};
+
+/// A component behind HttpServer: it receives the parsed request that opened the connection
+/// (Router, WsServer, OriginCheck and plain HTTP handlers implement it).
+class HttpServerInterface : public ComponentInterface {
+ public:
+  virtual void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) = 0;
+  /// Bytes that arrive after the request (e.g. WebSocket frames after an upgrade).
+  virtual void onMessage(ConnectionPtr from, const Message& message) = 0;
+};
+
+/// Implemented, next to MessageComponentInterface, by components that speak WebSocket
+/// subprotocols (Sec-WebSocket-Protocol). WsServer picks the first the client offers.
+class WsServerInterface {
+ public:
+  virtual ~WsServerInterface() = default;
+  virtual std::vector<std::string> getSubProtocols() const = 0;
+};
+
+}  // namespace ratchet

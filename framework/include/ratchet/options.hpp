@@ -1,0 +1,56 @@
+#pragma once
+// Limits and timeouts. Every default is safe for a public server; all are configurable.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace ratchet {
+
+using Duration = std::chrono::milliseconds;
+
+/// TCP-level settings of an IoServer.
+struct IoOptions {
+  /// I/O threads; 0 means std::thread::hardware_concurrency().
+  unsigned threads = 0;
+  /// Stop gracefully on SIGINT/SIGTERM while run() is active.
+  bool handleSignals = true;
+  /// Connections over this many are accepted and closed at once (0: no limit).
+  std::size_t maxConnections = 100'000;
+  /// Bytes queued for one client before its connection is closed (WebSocket: 1008).
+  std::size_t maxQueuedBytes = 16 * 1024 * 1024;
+  /// How long a graceful stop waits for clients to finish closing.
+  Duration shutdownTimeout = std::chrono::seconds(5);
+  /// How long a closing connection waits for the peer to end its side after ours.
+  Duration lingerTimeout = std::chrono::seconds(2);
+  /// Listen backlog.
+  int backlog = 1024;
+};
+
+/// HTTP request parsing settings of an HttpServer.
+struct HttpOptions {
+  /// Request line plus headers; larger requests get 431.
+  std::size_t maxHeaderBytes = 8 * 1024;
+  /// Request bodies; larger ones get 413.
+  std::size_t maxBodyBytes = 1024 * 1024;
+  /// Time allowed for the whole request to arrive; then 408 and close.
+  Duration handshakeTimeout = std::chrono::seconds(10);
+};
+
+/// WebSocket settings of a WsServer.
+struct WsOptions {
+  /// A message (all its fragments) larger than this closes the connection with 1009.
+  std::size_t maxMessageBytes = 16 * 1024 * 1024;
+  /// A single frame larger than this closes the connection with 1009.
+  std::size_t maxFrameBytes = 16 * 1024 * 1024;
+  /// Keep-alive: a ping after this much silence; 0 disables pings.
+  Duration pingInterval = std::chrono::seconds(30);
+  /// A peer that sends nothing (not even a pong) this long after a ping is dropped.
+  Duration pongTimeout = std::chrono::seconds(30);
+  /// How long to wait for the peer's reply to our close frame.
+  Duration closeTimeout = std::chrono::seconds(5);
+  /// Refuse (400) clients that offer subprotocols none of which the component speaks.
+  bool strictSubprotocols = false;
+};
+
+}  // namespace ratchet

@@ -1,0 +1,37 @@
+#pragma once
+// WsServer: RFC 6455 WebSocket on top of an HTTP upgrade request.
+
+#include "ratchet/component.hpp"
+#include "ratchet/options.hpp"
+
+#include <memory>
+
+namespace ratchet {
+
+/// Turns an HTTP upgrade request into a WebSocket connection for a MessageComponentInterface:
+/// validates the handshake (GET, HTTP/1.1, Upgrade/Connection tokens, a 16-byte
+/// Sec-WebSocket-Key, version 13), negotiates the subprotocol, then frames and unframes
+/// messages. Failures answer 400/405/426 before the upgrade and close codes
+/// (1002/1007/1009) after it. Keeps idle peers alive with pings.
+///
+/// Thread-safe itself; calls the component according to its isThreadSafe().
+class WsServer : public HttpServerInterface {
+ public:
+  explicit WsServer(std::shared_ptr<MessageComponentInterface> component, WsOptions options = {});
+  ~WsServer() override;
+
+  void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
+  void onMessage(ConnectionPtr from, const Message& bytes) override;
+  void onClose(ConnectionPtr conn) override;
+  void onError(ConnectionPtr conn, const Error& error) override;
+  bool isThreadSafe() const noexcept override { return true; }
+
+  const WsOptions& options() const noexcept;
+
+  struct Impl;  // implementation detail
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ratchet

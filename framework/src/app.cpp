@@ -1,0 +1,45 @@
+#include "ratchet/app.hpp"
+
+#include "ratchet/http_server.hpp"
+#include "ratchet/io_server.hpp"
+#include "ratchet/origin_check.hpp"
+#include "ratchet/router.hpp"
+#include "ratchet/ws_server.hpp"
+
+namespace ratchet {
+
+App::App(std::string httpHost, std::uint16_t port, std::string address, AppOptions options)
+    : httpHost_(std::move(httpHost)),
+      options_(options),
+      router_(std::make_shared<Router>()),
+      server_(std::make_unique<IoServer>(std::make_shared<HttpServer>(router_, options.http), port,
+                                         address, options.io)) {}
+
+App::~App() = default;
+
+App& App::route(std::string path, std::shared_ptr<MessageComponentInterface> component,
+                std::vector<std::string> allowedOrigins, std::string httpHost) {
+  return route(std::move(path), std::make_shared<WsServer>(std::move(component), options_.ws),
+               std::move(allowedOrigins), std::move(httpHost));
+}
+
+App& App::route(std::string path, std::shared_ptr<HttpServerInterface> component,
+                std::vector<std::string> allowedOrigins, std::string httpHost) {
+  if (allowedOrigins.empty()) allowedOrigins.push_back(httpHost_);
+  if (allowedOrigins != std::vector<std::string>{"*"})
+    component = std::make_shared<OriginCheck>(std::move(component), std::move(allowedOrigins));
+  router_->add(std::move(path), std::move(component), std::move(httpHost));
+  return *this;
+}
+
+void App::run() {
+  server_->run();
+}
+void App::stop() {
+  server_->stop();
+}
+std::uint16_t App::port() const noexcept {
+  return server_->port();
+}
+
+}  // namespace ratchet

@@ -1,0 +1,98 @@
+#include "ratchet/router.hpp"
+
+#include "ratchet/log.hpp"
+
+#include "dispatcher.hpp"
+#include "http_response.hpp"
+#include "text.hpp"
+
+#include <stdexcept>
+
+namespace ratchet {
+
+namespace {
+
+struct Route {
+  std::string path;  // without the "/*" of a prefix route
+  bool prefix;
+  std::string host;
+  detail::Dispatcher<HttpServerInterface> target;
+};
+
+struct RouterState final : detail::Transport::LayerState {
+  const Route* route = nullptr;
+};
+
+// The Host header without its port: "example.com:8080" → "example.com", "[::1]:80" → "[::1]".
+std::string_view hostName(std::string_view host) noexcept {
+  const auto colon = host.rfind(':');
+  if (colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos)
+    return host;
+  return host.substr(0, colon);
+}
+
+}  // namespace
+
+struct Router::Impl {
+  const Route* match(const Request& request) const noexcept {
+    const auto path = request.path();
+    const auto host = hostName(request.header("host"));
+    const Route* best = nullptr;
+    for (const auto& r : routes) {
+      if (!r.host.empty() && !detail::iequals(r.host, host)) continue;
+      if (!r.prefix) {
+        if (r.path == path) return &r;
+      } else if (path.starts_with(r.path) &&
+                 (path.size() == r.path.size() || path[r.path.size()] == '/' ||
+                  r.path.ends_with('/')) &&
+                 (!best || r.path.size() > best->path.size())) {
+        best = &r;
+      }
+    }
+    return best;
+  }
+
+  std::vector<Route> routes;
+};
+
+Router::Router() : impl_(std::make_unique<Impl>()) {}
+Router::~Router() = default;
+
+void Router::add(std::string path, std::shared_ptr<HttpServerInterface> component,
+                 std::string host) {
+  if (path.empty() || path.front() != '/')
+    throw std::invalid_argument("route path must start with '/': " + path);
+  if (!component) throw std::invalid_argument("route " + path + ": no component");
+  const bool prefix = path.ends_with("/*");
+  if (prefix) path.resize(path.size() - 2);
+  for (const auto& r : impl_->routes)
+    if (r.path == path && r.prefix == prefix && detail::iequals(r.host, host))
+      throw std::invalid_argument("route already defined: " + path);
+  impl_->routes.push_back(
+      Route{std::move(path), prefix, std::move(host), detail::Dispatcher(std::move(component))});
+}
+
+void Router::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
+  auto& t = conn->transport();
+  const Route* route = impl_->match(*request);
+  if (!route) {
+    log::debug("conn {}: no route for {} {}", conn->id(), request->method(), request->target());
+    return detail::respondAndClose(t, 404, "Not found\n");
+  }
+  t.emplaceState<RouterState>(this).route = route;
+  route->target.open(conn, std::move(request));
+}
+
+void Router::onMessage(ConnectionPtr from, const Message& bytes) {
+  if (auto* st = from->transport().state<RouterState>(this)) st->route->target.message(from, bytes);
+}
+
+void Router::onClose(ConnectionPtr conn) {
+  if (auto* st = conn->transport().state<RouterState>(this)) st->route->target.close(conn);
+}
+
+void Router::onError(ConnectionPtr conn, const Error& error) {
+  if (auto* st = conn->transport().state<RouterState>(this)) st->route->target.error(conn, error);
+}
+
+}  // namespace ratchet

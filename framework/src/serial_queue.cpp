@@ -1,0 +1,28 @@
+#include "serial_queue.hpp"
+
+#include "transport.hpp"
+
+namespace ratchet::detail {
+
+void SerialQueue::drain(Transport& transport) {
+  constexpr int kBatch = 64;
+  for (int i = 0; i < kBatch; ++i) {
+    std::function<void()> task;
+    {
+      std::lock_guard lock(mutex_);
+      if (tasks_.empty()) {
+        running_ = false;
+        return;
+      }
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
+  // Still busy: continue after this thread's pending I/O, keeping running_ set.
+  auto self = shared_from_this();
+  auto owner = std::static_pointer_cast<Transport>(transport.shared_from_this());
+  transport.post([self, owner] { self->drain(*owner); });
+}
+
+}  // namespace ratchet::detail

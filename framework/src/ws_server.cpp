@@ -1,0 +1,267 @@
+#include "ratchet/ws_server.hpp"
+
+#include "ratchet/detail/ws_frame.hpp"
+#include "ratchet/log.hpp"
+
+#include "dispatcher.hpp"
+#include "http_response.hpp"
+#include "text.hpp"
+#include "ws_handshake.hpp"
+
+#include <atomic>
+
+namespace ratchet {
+
+using detail::WsOpcode;
+
+struct WsServer::Impl {
+  Impl(std::shared_ptr<MessageComponentInterface> c, WsOptions opts)
+      : component(std::move(c)), options(opts) {
+    if (auto* ws = dynamic_cast<const WsServerInterface*>(&component.component()))
+      subprotocols = ws->getSubProtocols();
+  }
+
+  detail::Dispatcher<MessageComponentInterface> component;
+  WsOptions options;
+  std::vector<std::string> subprotocols;
+};
+
+/// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
+/// Owned by WsServer's per-connection state while open, and by the application's copies.
+class WsConnection final : public Connection, public detail::WsParserHandler {
+ public:
+  WsConnection(std::shared_ptr<WsServer::Impl> server, std::shared_ptr<detail::Transport> transport,
+               std::shared_ptr<const Request> request, std::string subprotocol)
+      : Connection(transport->id(), transport->remoteAddress(), transport->remotePort()),
+        server_(std::move(server)),
+        transport_(std::move(transport)),
+        request_(std::move(request)),
+        subprotocol_(std::move(subprotocol)),
+        parser_({server_->options.maxMessageBytes, server_->options.maxFrameBytes}) {}
+
+  // ---- Connection ----
+  void send(const Message& m) override {
+    if (state_.load(std::memory_order_acquire) != State::open) return;
+    const auto op = m.isBinary() ? WsOpcode::binary : WsOpcode::text;
+    bool queued;
+    if (m.frame_ || m.sends_++ > 0 || m.size() > kCopyLimit) {
+      // Sent more than once (a broadcast) or large: frame once, share the frame.
+      if (!m.frame_)
+        m.frame_ = std::make_shared<const std::string>(detail::makeFrame(op, m.data()));
+      queued = transport_->write(m.frame_);
+    } else {
+      char header[detail::kMaxServerHeader];
+      const auto n = detail::writeFrameHeader(header, op, m.size());
+      queued = transport_->write(std::string_view(header, n), m.data());
+    }
+    if (!queued && isOpen()) {
+      log::warn("conn {}: outgoing queue full ({} bytes buffered), closing with 1008", id(),
+                transport_->bufferedAmount());
+      fail(close_code::policy_violation, "send queue full", errc::queue_overflow);
+    }
+  }
+
+  void close(std::uint16_t code, std::string_view reason) override {
+    auto expected = State::open;
+    if (!state_.compare_exchange_strong(expected, State::closing)) return;
+    // From here on sends are dropped; the close frame goes out on the I/O thread.
+    transport_->dispatch([self = self(), code, reason = std::string(reason)] {
+      self->sendClose(code, reason);
+      if (self->closeReceived_)
+        self->transport_->finish();
+      else
+        self->transport_->setTimer(self->server_->options.closeTimeout, [self = self.get()] {
+          log::debug("conn {}: close handshake timed out", self->id());
+          self->transport_->abort();
+        });
+    });
+  }
+
+  const Request& request() const noexcept override { return *request_; }
+  std::string_view subprotocol() const noexcept override { return subprotocol_; }
+  std::size_t bufferedAmount() const noexcept override { return transport_->bufferedAmount(); }
+  bool isOpen() const noexcept override {
+    return state_.load(std::memory_order_acquire) == State::open;
+  }
+  detail::Transport& transport() noexcept override { return *transport_; }
+
+  // ---- driven by WsServer on the I/O thread ----
+  void opened() {
+    armKeepAlive();
+    server_->component.open(self());
+  }
+
+  void received(char* data, std::size_t size) {
+    heard_ = true;
+    if (parser_.done()) return;
+    if (const auto code = parser_.parse(data, size, *this)) {
+      const auto e = code == close_code::invalid_payload ? errc::invalid_utf8
+                     : code == close_code::too_big       ? errc::message_too_big
+                                                         : errc::protocol_error;
+      fail(code, parser_.error(), e);
+    }
+  }
+
+  void closed() {
+    state_.store(State::closed, std::memory_order_release);
+    server_->component.close(self());
+  }
+
+  // ---- WsParserHandler ----
+  void onWsMessage(std::string_view payload, bool binary) override {
+    if (!isOpen()) return;  // after our close frame, data is discarded (RFC 6455 5.5.1)
+    server_->component.message(
+        self(), Message(payload, binary ? Message::Type::binary : Message::Type::text));
+  }
+  void onWsPing(std::string_view payload) override {
+    if (!isOpen()) return;
+    char header[detail::kMaxServerHeader];
+    const auto n = detail::writeFrameHeader(header, WsOpcode::pong, payload.size());
+    transport_->write(std::string_view(header, n), payload, true);
+  }
+  void onWsPong(std::string_view) override {}  // any input proves the peer alive (heard_)
+  void onWsClose(std::uint16_t code, std::string_view reason) override {
+    closeReceived_ = true;
+    log::debug("conn {}: peer closed with {} '{}'", id(), code, reason);
+    auto expected = State::open;
+    if (state_.compare_exchange_strong(expected, State::closing)) {
+      // Echo the peer's code (none if it sent none), then end TCP: the server closes first.
+      sendClose(code == close_code::no_status ? 0 : code, {});
+    }
+    // If our own close() is still on its way to this thread, it finishes after sending.
+    if (closeSent_) transport_->finish();
+  }
+
+ private:
+  enum class State : std::uint8_t { open, closing, closed };
+  // Messages up to this size are copied into the connection's write buffer; larger ones
+  // (and any message sent twice) become one shared frame.
+  static constexpr std::size_t kCopyLimit = 1024;
+
+  std::shared_ptr<WsConnection> self() {
+    return std::static_pointer_cast<WsConnection>(shared_from_this());
+  }
+
+  // code 0: a close frame without status.
+  void sendClose(std::uint16_t code, std::string_view reason) {
+    if (code != 0 && !detail::isValidCloseCode(code)) code = close_code::normal;
+    closeSent_ = true;
+    const auto payload = code ? detail::makeClosePayload(code, reason) : std::string();
+    char header[detail::kMaxServerHeader];
+    const auto n = detail::writeFrameHeader(header, WsOpcode::close, payload.size());
+    transport_->write(std::string_view(header, n), payload, true);
+  }
+
+  // Fails the connection (RFC 6455 7.1.7): close frame with `code`, then end TCP.
+  void fail(std::uint16_t code, std::string_view why, errc e) {
+    log::debug("conn {}: closing with {}: {}", id(), code, why);
+    auto expected = State::open;
+    if (!state_.compare_exchange_strong(expected, State::closing)) return;
+    server_->component.error(self(), Error(make_error_code(e), std::string(why)));
+    transport_->dispatch([self = self(), code, why = std::string(why)] {
+      self->sendClose(code, why);
+      self->transport_->finish();
+    });
+  }
+
+  // Keep-alive: every pingInterval of silence, a ping; silence for pongTimeout after it
+  // ends the connection. Any received byte counts as life, so busy peers are never pinged.
+  void armKeepAlive() {
+    const auto interval = server_->options.pingInterval;
+    if (interval.count() <= 0) return;
+    transport_->setTimer(interval, [self = self().get()] { self->keepAliveTick(); });
+  }
+
+  void keepAliveTick() {
+    if (!isOpen()) return;
+    if (heard_) {
+      heard_ = false;
+      pingSent_ = false;
+      return armKeepAlive();
+    }
+    parser_.shrink();  // idle: give back message buffers
+    if (pingSent_) {
+      log::debug("conn {}: no answer to ping, dropping", id());
+      server_->component.error(self(), Error(errc::ping_timeout));
+      state_.store(State::closing);
+      return transport_->abort();
+    }
+    pingSent_ = true;
+    char header[detail::kMaxServerHeader];
+    const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
+    transport_->write(std::string_view(header, n), {}, true);
+    transport_->setTimer(server_->options.pongTimeout,
+                         [self = self().get()] { self->keepAliveTick(); });
+  }
+
+  std::shared_ptr<WsServer::Impl> server_;
+  std::shared_ptr<detail::Transport> transport_;
+  std::shared_ptr<const Request> request_;
+  std::string subprotocol_;
+  detail::WsParser parser_;
+  std::atomic<State> state_{State::open};
+  bool closeReceived_ = false;  // I/O thread only, as are the flags below
+  bool closeSent_ = false;
+  bool heard_ = false;     // input since the last keep-alive tick
+  bool pingSent_ = false;  // a keep-alive ping awaits an answer
+};
+
+namespace {
+
+struct WsState final : detail::Transport::LayerState {
+  std::shared_ptr<WsConnection> conn;
+};
+
+}  // namespace
+
+WsServer::WsServer(std::shared_ptr<MessageComponentInterface> component, WsOptions options)
+    : impl_(std::make_shared<Impl>(std::move(component), options)) {}
+
+WsServer::~WsServer() = default;
+
+const WsOptions& WsServer::options() const noexcept {
+  return impl_->options;
+}
+
+void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
+  auto& t = conn->transport();
+  const auto check = detail::checkUpgradeRequest(*request);
+  if (check.status != 101) {
+    log::debug("conn {}: handshake refused ({}): {}", conn->id(), check.status, check.reason);
+    return detail::respondAndClose(t, check.status, check.reason + "\n", check.headers);
+  }
+  auto subprotocol = detail::negotiateSubprotocol(*request, impl_->subprotocols);
+  if (subprotocol.empty() && impl_->options.strictSubprotocols &&
+      detail::offersSubprotocols(*request))
+    return detail::respondAndClose(t, 400, "Bad request: no supported subprotocol offered\n");
+
+  t.write(
+      detail::upgradeResponse(
+          detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol),
+      {}, true);
+  auto ws = std::make_shared<WsConnection>(
+      impl_, std::static_pointer_cast<detail::Transport>(t.shared_from_this()), std::move(request),
+      std::move(subprotocol));
+  t.emplaceState<WsState>(this).conn = ws;
+  t.setUpper(ws);
+  log::debug("conn {}: WebSocket open on {}", ws->id(), ws->request().target());
+  ws->opened();
+}
+
+void WsServer::onMessage(ConnectionPtr from, const Message& bytes) {
+  if (auto* st = from->transport().state<WsState>(this)) {
+    // The bytes sit in a framework-owned buffer (IoServer's or HttpServer's), which the
+    // parser may unmask in place.
+    st->conn->received(const_cast<char*>(bytes.data().data()), bytes.size());
+  }
+}
+
+void WsServer::onClose(ConnectionPtr conn) {
+  if (auto* st = conn->transport().state<WsState>(this)) st->conn->closed();
+}
+
+void WsServer::onError(ConnectionPtr conn, const Error& error) {
+  if (auto* st = conn->transport().state<WsState>(this)) impl_->component.error(st->conn, error);
+}
+
+}  // namespace ratchet

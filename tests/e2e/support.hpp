@@ -1,0 +1,281 @@
+#pragma once
+// Test support: a server running on a background thread, and real clients over loopback.
+// Every blocking client call is bounded by a socket timeout, so a broken server fails a test
+// instead of hanging it.
+
+#include <ratchet/ratchet.hpp>
+
+#include <doctest/doctest.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+inline constexpr auto kTimeout = std::chrono::seconds(10);
+
+/// Options that suit tests: no signal handling, short shutdown, `threads` I/O threads.
+inline ratchet::AppOptions testOptions(unsigned threads = 2) {
+  ratchet::AppOptions o;
+  o.io.threads = threads;
+  o.io.handleSignals = false;
+  o.io.shutdownTimeout = std::chrono::seconds(3);
+  return o;
+}
+
+/// Runs `server.run()` on a thread; the destructor stops the server and joins.
+/// Server is App or IoServer (anything with run/stop/port).
+template <class Server>
+class Running {
+ public:
+  template <class... Args>
+  explicit Running(Args&&... args) : server_(std::forward<Args>(args)...) {
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~Running() { stop(); }
+  /// Stops and waits for run() to return.
+  void stop() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+  Server& operator*() { return server_; }
+  Server* operator->() { return &server_; }
+  std::uint16_t port() const { return server_.port(); }
+
+ private:
+  Server server_;
+  std::thread thread_;
+};
+
+/// Sets receive/send timeouts on a blocking socket so no read waits forever.
+inline void boundSocket(tcp::socket& s) {
+  using namespace std::chrono;
+  const timeval tv{static_cast<time_t>(duration_cast<seconds>(kTimeout).count()), 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/// A Boost.Beast WebSocket client (an independent implementation of RFC 6455).
+class WsClient {
+ public:
+  explicit WsClient(std::uint16_t port, std::string target = "/echo",
+                    std::function<void(websocket::request_type&)> decorate = {},
+                    std::string address = "127.0.0.1")
+      : ws_(ioc_) {
+    auto& sock = ws_.next_layer();
+    sock.connect(tcp::endpoint(asio::ip::make_address(address), port));
+    boundSocket(sock);
+    ws_.set_option(websocket::stream_base::decorator([decorate](websocket::request_type& req) {
+      if (decorate) decorate(req);
+    }));
+    ws_.read_message_max(64 * 1024 * 1024);
+    ws_.handshake(response_, address + ":" + std::to_string(port), target);
+  }
+
+  void send(std::string_view text) { ws_.text(true), ws_.write(asio::buffer(text)); }
+  void sendBinary(std::string_view bytes) { ws_.binary(true), ws_.write(asio::buffer(bytes)); }
+  /// Sends one message as fragments of `fragment` bytes.
+  void sendFragmented(std::string_view data, std::size_t fragment, bool binary = false) {
+    ws_.binary(binary);
+    do {
+      const auto n = std::min(fragment, data.size());
+      ws_.write_some(n == data.size(), asio::buffer(data.substr(0, n)));
+      data.remove_prefix(n);
+    } while (!data.empty());
+  }
+
+  /// Reads the next message; throws on close or timeout.
+  std::string read() {
+    beast::flat_buffer b;
+    ws_.read(b);
+    lastWasBinary_ = ws_.got_binary();
+    return beast::buffers_to_string(b.data());
+  }
+  bool lastWasBinary() const { return lastWasBinary_; }
+
+  /// Reads until the server's close frame arrives; returns its code (1006 if none came).
+  std::uint16_t readClose() {
+    beast::flat_buffer b;
+    beast::error_code ec;
+    for (int i = 0; i < 1000 && !ec; ++i) ws_.read(b, ec), b.clear();
+    if (ec == websocket::error::closed) return static_cast<std::uint16_t>(ws_.reason().code);
+    return ratchet::close_code::abnormal;
+  }
+  std::string closeReason() const { return std::string(ws_.reason().reason.c_str()); }
+
+  void close(std::uint16_t code = 1000, std::string_view reason = {}) {
+    ws_.close(websocket::close_reason(code, reason));
+  }
+  /// Drops the TCP connection without a close handshake.
+  void drop() {
+    beast::error_code ec;
+    auto& s = ws_.next_layer();
+    s.set_option(asio::socket_base::linger(true, 0), ec);  // RST, as a crashed peer would
+    s.close(ec);
+  }
+
+  websocket::stream<tcp::socket>& stream() { return ws_; }
+  const websocket::response_type& response() const { return response_; }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+  websocket::response_type response_;
+  bool lastWasBinary_ = false;
+};
+
+/// A plain TCP client that sends and reads raw bytes (for malformed input and raw-TCP servers).
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port, std::string address = "127.0.0.1") : sock_(ioc_) {
+    sock_.connect(tcp::endpoint(asio::ip::make_address(address), port));
+    boundSocket(sock_);
+  }
+  void write(std::string_view bytes) { asio::write(sock_, asio::buffer(bytes)); }
+  /// Reads whatever arrives next (at least one byte); empty on EOF/reset/timeout.
+  std::string readSome() {
+    char buf[65536];
+    beast::error_code ec;
+    const auto n = sock_.read_some(asio::buffer(buf), ec);
+    return ec ? std::string() : std::string(buf, n);
+  }
+  /// Reads exactly n bytes; throws on EOF or timeout.
+  std::string readExactly(std::size_t n) {
+    std::string s(n, '\0');
+    asio::read(sock_, asio::buffer(s));
+    return s;
+  }
+  /// Reads until EOF (or error/timeout) and returns everything received.
+  std::string readAll() {
+    std::string all;
+    for (int i = 0; i < 100000; ++i) {
+      auto chunk = readSome();
+      if (chunk.empty()) break;
+      all += chunk;
+    }
+    return all;
+  }
+  /// True when the server closed the connection (EOF or reset) within the timeout.
+  bool closedByPeer() {
+    char c;
+    beast::error_code ec;
+    for (int i = 0; i < 100000; ++i) {
+      sock_.read_some(asio::buffer(&c, 1), ec);
+      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+    }
+    return false;
+  }
+  /// Sends a valid upgrade request for `target` and consumes the 101 response.
+  void upgrade(std::string_view target = "/echo") {
+    write(std::string("GET ") + std::string(target) +
+          " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      auto chunk = readExactly(1);
+      head += chunk;
+    }
+    REQUIRE(head.starts_with("HTTP/1.1 101"));
+  }
+  void drop() {
+    beast::error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    sock_.close(ec);
+  }
+  tcp::socket& socket() { return sock_; }
+
+ private:
+  asio::io_context ioc_;
+  tcp::socket sock_;
+};
+
+/// A masked client frame, as RFC 6455 requires clients to send.
+inline std::string clientFrame(std::uint8_t opcode, std::string_view payload, bool fin = true,
+                               std::uint8_t rsv = 0) {
+  std::string f;
+  f.push_back(static_cast<char>((fin ? 0x80 : 0) | (rsv << 4) | opcode));
+  const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+  if (payload.size() < 126) {
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+  } else if (payload.size() < 65536) {
+    f.push_back(static_cast<char>(0x80 | 126));
+    f.push_back(static_cast<char>(payload.size() >> 8));
+    f.push_back(static_cast<char>(payload.size() & 0xFF));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 127));
+    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((payload.size() >> (8 * i)) & 0xFF));
+  }
+  f.append(reinterpret_cast<const char*>(mask), 4);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  return f;
+}
+
+/// One HTTP request over a fresh connection; returns the response (or throws).
+inline http::response<http::string_body> httpRequest(std::uint16_t port,
+                                                     http::request<http::string_body> req) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  boundSocket(s);
+  if (!req.count(http::field::host))
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.prepare_payload();
+  http::write(s, req);
+  beast::flat_buffer b;
+  http::response<http::string_body> res;
+  http::read(s, b, res);
+  return res;
+}
+
+/// Sends raw request bytes; returns the response status code (0 when none came).
+inline int rawStatus(std::uint16_t port, std::string_view rawRequest) {
+  RawClient c(port);
+  c.write(rawRequest);
+  const auto all = c.readAll();
+  if (!all.starts_with("HTTP/1.1 ")) return 0;
+  return std::stoi(all.substr(9, 3));
+}
+
+/// Waits (bounded) until `predicate()` holds; the condition is polled, the wait is a
+/// condition variable notified by test components, never a fixed sleep.
+class Signal {
+ public:
+  void notify() {
+    {
+      std::lock_guard l(m_);
+      ++generation_;
+    }
+    cv_.notify_all();
+  }
+  template <class Pred>
+  bool waitFor(Pred pred, std::chrono::milliseconds timeout = kTimeout) {
+    std::unique_lock l(m_);
+    return cv_.wait_for(l, timeout, [&] { return pred(); });
+  }
+  std::mutex& mutex() { return m_; }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace test

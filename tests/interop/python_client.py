@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""Interop test: the Python `websockets` client (Debian's python3-websockets, 10.x, asyncio
+API) against the ratchet demo server.
+
+    /usr/bin/python3 python_client.py path/to/ratchet-demo
+
+Starts the server on 127.0.0.1 with port 0, waits for its "listening on" line, runs the
+checks against /echo and /chat, stops the server and exits non-zero if any check failed.
+Every wait is bounded, so a hung server fails the test instead of hanging it.
+"""
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import traceback
+
+try:
+    import websockets
+except ImportError as e:  # A missing client is a failure, never a skip.
+    print(f"FAIL: cannot import websockets ({e}); install Debian's python3-websockets",
+          flush=True)
+    sys.exit(1)
+
+TIMEOUT = 10.0  # seconds, for every single wait
+LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def describe(value):
+    if isinstance(value, (bytes, bytearray)):
+        return f"binary({len(value)} bytes)"
+    if isinstance(value, str):
+        return f"text({len(value)} chars: {value[:40]!r}{'...' if len(value) > 40 else ''})"
+    return repr(value)
+
+
+async def bounded(awaitable, what):
+    try:
+        return await asyncio.wait_for(awaitable, TIMEOUT)
+    except asyncio.TimeoutError:
+        raise CheckFailed(f"timed out after {TIMEOUT:g}s: {what}") from None
+
+
+async def connect(url):
+    # No Origin header (not a browser); max_size above the largest echo (1 MiB).
+    return await bounded(
+        websockets.connect(url, max_size=16 * 1024 * 1024, ping_interval=None,
+                           open_timeout=TIMEOUT, close_timeout=TIMEOUT),
+        f"connect to {url}")
+
+
+async def recv(ws, what):
+    return await bounded(ws.recv(), f"receive {what}")
+
+
+async def echo_round_trip(ws, payload):
+    await bounded(ws.send(payload), f"send {describe(payload)}")
+    got = await recv(ws, f"echo of {describe(payload)}")
+    expect(type(got) is type(payload),
+           f"echo of {describe(payload)} came back as {describe(got)} (wrong type)")
+    expect(got == payload, f"echo of {describe(payload)} differs: got {describe(got)}")
+
+
+async def close_quietly(ws):
+    try:
+        await asyncio.wait_for(ws.close(), TIMEOUT)
+    except Exception:  # Cleanup only; the checks report the real failures.
+        pass
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+async def check_text(base):
+    ws = await connect(base + "/echo")
+    try:
+        for text in ["hello", "\u20ac", "x\u20acy" * 10 + "a" * 69_970]:
+            await echo_round_trip(ws, text)
+        expect(len("x\u20acy" * 10 + "a" * 69_970) == 70_000, "test bug: length")
+    finally:
+        await close_quietly(ws)
+
+
+async def check_binary(base):
+    ws = await connect(base + "/echo")
+    try:
+        for size in [0, 1, 125, 126, 65536, 1024 * 1024]:
+            await echo_round_trip(ws, os.urandom(size))
+    finally:
+        await close_quietly(ws)
+
+
+async def check_fragmented(base):
+    ws = await connect(base + "/echo")
+    try:
+        fragments = ["frag", "men", "ted \u20ac", ""]
+        # An iterable makes websockets send one frame per item: text, continuation..., FIN.
+        await bounded(ws.send(fragments), "send a fragmented text message")
+        got = await recv(ws, "echo of the fragmented message")
+        expect(got == "".join(fragments),
+               f"fragmented message echoed as {describe(got)}, expected one whole "
+               f"{describe(''.join(fragments))}")
+    finally:
+        await close_quietly(ws)
+
+
+async def check_ping(base):
+    ws = await connect(base + "/echo")
+    try:
+        pong = await bounded(ws.ping(b"x"), "send ping")
+        await bounded(pong, "pong for ping b'x'")
+        # The connection still works after the ping.
+        await echo_round_trip(ws, "after ping")
+    finally:
+        await close_quietly(ws)
+
+
+async def check_close(base):
+    ws = await connect(base + "/echo")
+    await bounded(ws.close(code=4000, reason="bye"), "close handshake (4000 'bye')")
+    expect(ws.close_code == 4000,
+           f"server answered close 4000 with code {ws.close_code} "
+           f"reason {ws.close_reason!r} (1006: no close frame)")
+
+
+async def check_chat(base):
+    a = await connect(base + "/chat")
+    b = None
+    try:
+        b = await connect(base + "/chat")
+        await bounded(a.send("from A"), "A sends")
+        got = await recv(b, "A's message at B")
+        expect(got == "from A", f"B received {describe(got)}, expected 'from A'")
+        # B got A's message, so if the server had echoed it to A it would already be queued
+        # for A ahead of anything B sends now.
+        await bounded(b.send("from B"), "B sends")
+        got = await recv(a, "B's message at A")
+        expect(got == "from B",
+               f"A's next message is {describe(got)}, expected 'from B' "
+               f"(A must not receive its own message)")
+        # And the other way round.
+        await bounded(a.send("again from A"), "A sends again")
+        got = await recv(b, "A's second message at B")
+        expect(got == "again from A",
+               f"B's next message is {describe(got)}, expected 'again from A' "
+               f"(B must not receive its own message)")
+        # Binary messages are broadcast with their type.
+        blob = os.urandom(300)
+        await bounded(b.send(blob), "B sends binary")
+        got = await recv(a, "B's binary message at A")
+        expect(got == blob, f"A received {describe(got)}, expected B's binary(300 bytes)")
+    finally:
+        await close_quietly(a)
+        if b is not None:
+            await close_quietly(b)
+
+
+CHECKS = [
+    ("echo: text round trips", check_text),
+    ("echo: binary round trips", check_binary),
+    ("echo: fragmented message", check_fragmented),
+    ("echo: ping -> pong", check_ping),
+    ("echo: close 4000 'bye' echoed", check_close),
+    ("chat: broadcast to everyone but the sender", check_chat),
+]
+
+
+# --- the server ------------------------------------------------------------------------------
+
+async def start_server(binary):
+    proc = await asyncio.create_subprocess_exec(
+        binary, "--address", "127.0.0.1", "--port", "0", "--threads", "2",
+        "--log-level", "warn",
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    seen = []
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            raise CheckFailed(f"server printed no 'listening on 127.0.0.1:PORT' line within "
+                              f"{TIMEOUT:g}s; its stdout so far: {seen!r}")
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), left)
+        except asyncio.TimeoutError:
+            continue
+        if not line:
+            rc = await asyncio.wait_for(proc.wait(), TIMEOUT)
+            raise CheckFailed(f"server exited with code {rc} before listening; "
+                              f"its stdout: {seen!r}")
+        text = line.decode(errors="replace").rstrip("\n")
+        print(f"server: {text}", flush=True)
+        seen.append(text)
+        m = LISTENING.search(text)
+        if m:
+            return proc, int(m.group(1))
+
+
+async def drain(stream):
+    # Keeps reading the server's stdout so it can never block on a full pipe.
+    while await stream.readline():
+        pass
+
+
+async def stop_server(proc):
+    if proc.returncode is not None:
+        print(f"server had already exited with code {proc.returncode}", flush=True)
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = await asyncio.wait_for(proc.wait(), TIMEOUT)
+        print(f"server stopped (exit code {rc})", flush=True)
+    except asyncio.TimeoutError:
+        print(f"server did not stop within {TIMEOUT:g}s of SIGTERM; killing it", flush=True)
+        proc.kill()
+        await proc.wait()
+
+
+async def main(binary):
+    proc = None
+    drainer = None
+    failures = []
+    passed = 0
+    try:
+        proc, port = await start_server(binary)
+        drainer = asyncio.create_task(drain(proc.stdout))
+        base = f"ws://127.0.0.1:{port}"
+        for name, check in CHECKS:
+            try:
+                await check(base)
+                passed += 1
+                print(f"PASS {name}", flush=True)
+            except CheckFailed as e:
+                failures.append(name)
+                print(f"FAIL {name}: {e}", flush=True)
+            except Exception as e:  # A client-side exception is a failure of the check.
+                failures.append(name)
+                print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+                traceback.print_exc()
+            if proc.returncode is not None:
+                failures.append("server alive")
+                print(f"FAIL server exited with code {proc.returncode} during '{name}'",
+                      flush=True)
+                break
+    except CheckFailed as e:
+        failures.append("server start")
+        print(f"FAIL server start: {e}", flush=True)
+    except OSError as e:
+        failures.append("server start")
+        print(f"FAIL server start: cannot run {binary}: {e}", flush=True)
+    finally:
+        if proc is not None:
+            await stop_server(proc)
+        if drainer is not None:
+            drainer.cancel()
+    print(f"python-websockets {websockets.__version__}: {passed} of {len(CHECKS)} checks "
+          f"passed; failed: {', '.join(failures) or 'none'}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(f"usage: {sys.argv[0]} path/to/ratchet-demo", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(asyncio.run(main(sys.argv[1])))
