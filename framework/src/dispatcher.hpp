@@ -21,7 +21,7 @@ class Dispatcher {
  public:
   explicit Dispatcher(std::shared_ptr<Component> component)
       : component_(std::move(component)),
-        queue_(component_->isThreadSafe() ? nullptr : std::make_shared<SerialQueue>()) {}
+        queue_(component_->isThreadSafe() ? nullptr : SerialQueue::of(*component_)) {}
 
   Component& component() const noexcept { return *component_; }
 

@@ -21,7 +21,8 @@ namespace {
 // One connection's progress through its request.
 struct HttpState final : detail::Transport::LayerState {
   std::optional<http::request_parser<http::string_body>> parser;
-  std::string pending;  // bytes of an incomplete request, kept until it completes
+  std::string pending;          // bytes of an incomplete request, kept until it completes
+  std::size_t headerBytes = 0;  // header bytes the parser has consumed
   bool delivered = false;
 };
 
@@ -59,7 +60,6 @@ void HttpServer::onOpen(ConnectionPtr conn) {
   st.parser.emplace();
   st.parser->header_limit(static_cast<std::uint32_t>(impl_->options.maxHeaderBytes));
   st.parser->body_limit(impl_->options.maxBodyBytes);
-  st.parser->eager(true);
   t.setTimer(impl_->options.handshakeTimeout, [&t, id = conn->id()] {
     log::debug("conn {}: no complete HTTP request in time", id);
     detail::respondAndClose(t, 408, "Request timeout\n");
@@ -82,7 +82,16 @@ void HttpServer::Impl::parse(const ConnectionPtr& conn, HttpState& st, std::stri
   std::size_t used = 0;
   boost::beast::error_code ec;
   while (!st.parser->is_done()) {
-    used += st.parser->put(boost::asio::buffer(input.data() + used, input.size() - used), ec);
+    const bool inHeader = !st.parser->is_header_done();
+    const auto n =
+        st.parser->put(boost::asio::buffer(input.data() + used, input.size() - used), ec);
+    used += n;
+    // Beast applies its limit to each put(), and consumes whole header lines as they come:
+    // the header's total size is counted here. (Not eager: put() stops at the header's end.)
+    if (inHeader) st.headerBytes += n;
+    const auto unparsedHeader = st.parser->is_header_done() ? 0 : input.size() - used;
+    if (st.headerBytes + unparsedHeader > options.maxHeaderBytes)
+      return reject(t, st, 431, "Request header fields too large\n");
     if (ec == http::error::need_more) {
       if (used == input.size() || !st.parser->is_header_done()) break;
       ec = {};
@@ -94,9 +103,6 @@ void HttpServer::Impl::parse(const ConnectionPtr& conn, HttpState& st, std::stri
     if (ec) return reject(t, st, 400, "Bad request: " + ec.message() + "\n");
   }
   if (!st.parser->is_done()) {
-    // Beast refuses a partial header over the limit only once it sees the limit crossed.
-    if (!st.parser->is_header_done() && input.size() - used > options.maxHeaderBytes)
-      return reject(t, st, 431, "Request header fields too large\n");
     st.pending.assign(input.substr(used));  // (a self-assignment of the tail is fine)
     return;
   }

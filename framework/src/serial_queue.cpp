@@ -2,7 +2,20 @@
 
 #include "transport.hpp"
 
+#include <map>
+
 namespace ratchet::detail {
+
+std::shared_ptr<SerialQueue> SerialQueue::of(const ComponentInterface& component) {
+  static std::mutex mutex;
+  static std::map<const ComponentInterface*, std::weak_ptr<SerialQueue>> queues;
+  std::lock_guard lock(mutex);
+  std::erase_if(queues, [](const auto& entry) { return entry.second.expired(); });
+  auto& slot = queues[&component];
+  auto queue = slot.lock();
+  if (!queue) slot = queue = std::make_shared<SerialQueue>();
+  return queue;
+}
 
 void SerialQueue::drain(Transport& transport) {
   constexpr int kBatch = 64;

@@ -7,6 +7,10 @@
 #include <memory>
 #include <mutex>
 
+namespace ratchet {
+class ComponentInterface;
+}
+
 namespace ratchet::detail {
 
 class Transport;
@@ -18,6 +22,10 @@ class Transport;
 /// event loop in batches, so no thread is starved of its own I/O.
 class SerialQueue : public std::enable_shared_from_this<SerialQueue> {
  public:
+  /// The queue of `component`: one per component object, shared by every server and route
+  /// it is mounted on. Called at set-up, not per event.
+  static std::shared_ptr<SerialQueue> of(const ComponentInterface& component);
+
   template <class Now, class Later>
   void run(Transport& transport, Now&& now, Later&& later) {
     {

@@ -182,8 +182,8 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
     parser_.shrink();  // idle: give back message buffers
     if (pingSent_) {
       log::debug("conn {}: no answer to ping, dropping", id());
+      state_.store(State::closing);  // first: onError's close() must not send anything now
       server_->component.error(self(), Error(errc::ping_timeout));
-      state_.store(State::closing);
       return transport_->abort();
     }
     pingSent_ = true;

@@ -121,7 +121,7 @@ class WsClient {
   std::string closeReason() const { return std::string(ws_.reason().reason.c_str()); }
 
   void close(std::uint16_t code = 1000, std::string_view reason = {}) {
-    ws_.close(websocket::close_reason(code, reason));
+    ws_.close(websocket::close_reason(static_cast<websocket::close_code>(code), reason));
   }
   /// Drops the TCP connection without a close handshake.
   void drop() {
