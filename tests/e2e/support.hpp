@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -39,6 +40,23 @@ inline ratchet::AppOptions testOptions(unsigned threads = 2) {
   return o;
 }
 
+/// An App whose routes are added by `setup` before run(), for use with Running<>.
+class RoutedApp {
+ public:
+  RoutedApp(ratchet::AppOptions options, const std::function<void(ratchet::App&)>& setup,
+            std::string address = "127.0.0.1")
+      : app_("localhost", 0, std::move(address), options) {
+    setup(app_);
+  }
+  void run() { app_.run(); }
+  void stop() { app_.stop(); }
+  std::uint16_t port() const { return app_.port(); }
+  ratchet::App& app() { return app_; }
+
+ private:
+  ratchet::App app_;
+};
+
 /// Runs `server.run()` on a thread; the destructor stops the server and joins.
 /// Server is App or IoServer (anything with run/stop/port).
 template <class Server>
@@ -64,13 +82,58 @@ class Running {
   std::thread thread_;
 };
 
-/// Sets receive/send timeouts on a blocking socket so no read waits forever.
-inline void boundSocket(tcp::socket& s) {
-  using namespace std::chrono;
-  const timeval tv{static_cast<time_t>(duration_cast<seconds>(kTimeout).count()), 0};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
+/// Bounds every blocking call on a socket: a call still blocked after kTimeout has its
+/// socket shut down, so it returns an error and the test fails instead of hanging.
+/// (SO_RCVTIMEO does not do it: Asio's blocking read waits again after EAGAIN.)
+class Deadline {
+ public:
+  explicit Deadline(tcp::socket& socket) : fd_(socket.native_handle()) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~Deadline() {
+    { std::lock_guard l(m_); stop_ = true; }
+    cv_.notify_all();
+    thread_.join();
+  }
+  /// Arms the deadline for the lifetime of the returned object.
+  [[nodiscard]] auto scope() {
+    { std::lock_guard l(m_); until_ = std::chrono::steady_clock::now() + kTimeout; }
+    cv_.notify_all();
+    struct Disarm {
+      Deadline* d;
+      ~Disarm() { std::lock_guard l(d->m_); d->until_.reset(); }
+    };
+    return Disarm{this};
+  }
+
+ private:
+  void watch() {
+    std::unique_lock l(m_);
+    while (!stop_) {
+      if (!until_) {
+        cv_.wait(l, [&] { return stop_ || until_; });
+        continue;
+      }
+      const auto until = *until_;
+      if (cv_.wait_until(l, until, [&] { return stop_ || until_ != until; })) continue;
+      ::shutdown(fd_, SHUT_RDWR);  // the blocked call returns; the test sees an error
+      fired_ = true;
+      until_.reset();
+    }
+  }
+
+  int fd_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::optional<std::chrono::steady_clock::time_point> until_;
+  bool stop_ = false;
+  std::atomic<bool> fired_ = false;
+  std::thread thread_;
+
+ public:
+  /// True once a call timed out (its error is ours, not the peer's).
+  bool fired() const noexcept { return fired_; }
+};
 
 /// A Boost.Beast WebSocket client (an independent implementation of RFC 6455).
 class WsClient {
@@ -81,7 +144,8 @@ class WsClient {
       : ws_(ioc_) {
     auto& sock = ws_.next_layer();
     sock.connect(tcp::endpoint(asio::ip::make_address(address), port));
-    boundSocket(sock);
+    deadline_.emplace(sock);
+    auto bounded = deadline_->scope();
     ws_.set_option(websocket::stream_base::decorator([decorate](websocket::request_type& req) {
       if (decorate) decorate(req);
     }));
@@ -89,10 +153,17 @@ class WsClient {
     ws_.handshake(response_, address + ":" + std::to_string(port), target);
   }
 
-  void send(std::string_view text) { ws_.text(true), ws_.write(asio::buffer(text)); }
-  void sendBinary(std::string_view bytes) { ws_.binary(true), ws_.write(asio::buffer(bytes)); }
+  void send(std::string_view text) {
+    auto bounded = deadline_->scope();
+    ws_.text(true), ws_.write(asio::buffer(text));
+  }
+  void sendBinary(std::string_view bytes) {
+    auto bounded = deadline_->scope();
+    ws_.binary(true), ws_.write(asio::buffer(bytes));
+  }
   /// Sends one message as fragments of `fragment` bytes.
   void sendFragmented(std::string_view data, std::size_t fragment, bool binary = false) {
+    auto bounded = deadline_->scope();
     ws_.binary(binary);
     do {
       const auto n = std::min(fragment, data.size());
@@ -103,6 +174,7 @@ class WsClient {
 
   /// Reads the next message; throws on close or timeout.
   std::string read() {
+    auto bounded = deadline_->scope();
     beast::flat_buffer b;
     ws_.read(b);
     lastWasBinary_ = ws_.got_binary();
@@ -112,6 +184,7 @@ class WsClient {
 
   /// Reads until the server's close frame arrives; returns its code (1006 if none came).
   std::uint16_t readClose() {
+    auto bounded = deadline_->scope();
     beast::flat_buffer b;
     beast::error_code ec;
     for (int i = 0; i < 1000 && !ec; ++i) ws_.read(b, ec), b.clear();
@@ -121,6 +194,7 @@ class WsClient {
   std::string closeReason() const { return std::string(ws_.reason().reason.c_str()); }
 
   void close(std::uint16_t code = 1000, std::string_view reason = {}) {
+    auto bounded = deadline_->scope();
     ws_.close(websocket::close_reason(static_cast<websocket::close_code>(code), reason));
   }
   /// Drops the TCP connection without a close handshake.
@@ -137,6 +211,7 @@ class WsClient {
  private:
   asio::io_context ioc_;
   websocket::stream<tcp::socket> ws_;
+  std::optional<Deadline> deadline_;
   websocket::response_type response_;
   bool lastWasBinary_ = false;
 };
@@ -146,19 +221,24 @@ class RawClient {
  public:
   explicit RawClient(std::uint16_t port, std::string address = "127.0.0.1") : sock_(ioc_) {
     sock_.connect(tcp::endpoint(asio::ip::make_address(address), port));
-    boundSocket(sock_);
+    deadline_.emplace(sock_);
   }
-  void write(std::string_view bytes) { asio::write(sock_, asio::buffer(bytes)); }
+  void write(std::string_view bytes) {
+    auto bounded = deadline_->scope();
+    asio::write(sock_, asio::buffer(bytes));
+  }
   /// Reads whatever arrives next (at least one byte); empty on EOF/reset/timeout.
   std::string readSome() {
     char buf[65536];
     beast::error_code ec;
+    auto bounded = deadline_->scope();
     const auto n = sock_.read_some(asio::buffer(buf), ec);
     return ec ? std::string() : std::string(buf, n);
   }
   /// Reads exactly n bytes; throws on EOF or timeout.
   std::string readExactly(std::size_t n) {
     std::string s(n, '\0');
+    auto bounded = deadline_->scope();
     asio::read(sock_, asio::buffer(s));
     return s;
   }
@@ -176,9 +256,12 @@ class RawClient {
   bool closedByPeer() {
     char c;
     beast::error_code ec;
+    auto bounded = deadline_->scope();
     for (int i = 0; i < 100000; ++i) {
       sock_.read_some(asio::buffer(&c, 1), ec);
-      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+      if (ec)
+        return (ec == asio::error::eof || ec == asio::error::connection_reset) &&
+               !deadline_->fired();
     }
     return false;
   }
@@ -204,6 +287,7 @@ class RawClient {
  private:
   asio::io_context ioc_;
   tcp::socket sock_;
+  std::optional<Deadline> deadline_;
 };
 
 /// A masked client frame, as RFC 6455 requires clients to send.
@@ -234,7 +318,8 @@ inline http::response<http::string_body> httpRequest(std::uint16_t port,
   asio::io_context ioc;
   tcp::socket s(ioc);
   s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  boundSocket(s);
+  Deadline deadline(s);
+  auto bounded = deadline.scope();
   if (!req.count(http::field::host))
     req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   req.prepare_payload();
