@@ -82,18 +82,24 @@ struct IoServer::Impl : std::enable_shared_from_this<IoServer::Impl> {
 
 // A TCP connection: the transport every protocol layer writes through, and, under a bare
 // IoServer, the connection a raw-TCP component sees.
+//
+// It refers to its server and worker without owning them: applications may keep a
+// ConnectionPtr after onClose (and after the server is gone), and ownership would make a
+// cycle through components that do. Until finalize() the server is alive (run() does not
+// return before every connection is finalized); after it, nothing here touches the server.
 class TcpConnection final : public detail::Transport {
  public:
-  TcpConnection(std::shared_ptr<IoServer::Impl> server, Worker& worker, tcp::socket socket,
-                std::string address, std::uint16_t port)
+  TcpConnection(IoServer::Impl& server, Worker& worker, tcp::socket socket, std::string address,
+                std::uint16_t port)
       : Transport(nextConnectionId++, std::move(address), port),
-        server_(std::move(server)),
+        server_(server),
         worker_(worker),
+        maxQueuedBytes_(server.options.maxQueuedBytes),
         socket_(std::move(socket)) {}
 
   void start() {
     log::debug("conn {}: accepted from {}:{}", id(), remoteAddress(), remotePort());
-    server_->dispatcher.open(shared_from_this());
+    server_.dispatcher.open(shared_from_this());
     if (state_ == State::open) waitReadable();
   }
 
@@ -101,7 +107,7 @@ class TcpConnection final : public detail::Transport {
   void send(const Message& message) override {
     if (!write(message.data(), {}, false) && isOpen()) {
       log::warn("conn {}: closed, outgoing queue over {} bytes", id(),
-                server_->options.maxQueuedBytes);
+                server_.options.maxQueuedBytes);
       abort();
     }
   }
@@ -116,7 +122,7 @@ class TcpConnection final : public detail::Transport {
     const std::size_t n = a.size() + b.size();
     std::lock_guard lock(mutex_);
     if (writeClosed_) return false;
-    if (!force && queued_ + n > server_->options.maxQueuedBytes) return false;
+    if (!force && queued_ + n > maxQueuedBytes_) return false;
     // Append to the last segment unless it is being written, shared, or full.
     if (segments_.size() <= inFlight_ || segments_.back().shared ||
         segments_.back().owned.size() + n > kCoalesceLimit) {
@@ -134,7 +140,7 @@ class TcpConnection final : public detail::Transport {
   bool write(std::shared_ptr<const std::string> bytes, bool force) override {
     std::lock_guard lock(mutex_);
     if (writeClosed_) return false;
-    if (!force && queued_ + bytes->size() > server_->options.maxQueuedBytes) return false;
+    if (!force && queued_ + bytes->size() > maxQueuedBytes_) return false;
     queued_ += bytes->size();
     segments_.push_back(Segment{{}, std::move(bytes)});
     startWriteLocked();
@@ -142,7 +148,7 @@ class TcpConnection final : public detail::Transport {
   }
 
   void finish() override {
-    if (finishRequested_.exchange(true)) return;
+    if (state_ == State::closed || finishRequested_.exchange(true)) return;
     dispatch([self = self()] {
       std::lock_guard lock(self->mutex_);
       // With bytes still queued, the last write's completion ends the stream instead.
@@ -154,6 +160,7 @@ class TcpConnection final : public detail::Transport {
   }
 
   void abort() override {
+    if (state_ == State::closed) return;
     dispatch([self = self()] { self->finalize(); });
   }
 
@@ -204,9 +211,9 @@ class TcpConnection final : public detail::Transport {
     }
     auto self = this->self();
     log::debug("conn {}: closed", id());
-    server_->dispatcher.close(self);
+    server_.dispatcher.close(self);
     clearStates();  // layer states may reference this connection: break the cycle
-    server_->removed(worker_, self);
+    server_.removed(worker_, self);
   }
 
  private:
@@ -249,7 +256,7 @@ class TcpConnection final : public detail::Transport {
   // Hands received bytes up the stack; writes made meanwhile are sent together after.
   void deliver(std::string_view bytes) {
     corked_ = true;
-    server_->dispatcher.message(shared_from_this(), Message::binary(bytes));
+    server_.dispatcher.message(shared_from_this(), Message::binary(bytes));
     corked_ = false;
     std::lock_guard lock(mutex_);
     startWriteLocked();
@@ -326,11 +333,12 @@ class TcpConnection final : public detail::Transport {
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     // Reads go on (and are discarded) until the peer's FIN; then finalize. Closing at once
     // could turn unread input into a RST that destroys our last bytes in flight.
-    setTimer(server_->options.lingerTimeout, [this] { finalize(); });
+    setTimer(server_.options.lingerTimeout, [this] { finalize(); });
   }
 
-  std::shared_ptr<IoServer::Impl> server_;
+  IoServer::Impl& server_;
   Worker& worker_;
+  const std::size_t maxQueuedBytes_;
   tcp::socket socket_;
   std::atomic<State> state_{State::open};  // written on the I/O thread, read anywhere
   std::atomic<bool> finishRequested_{false};
@@ -391,8 +399,8 @@ void IoServer::Impl::onAccepted(Worker& worker, tcp::socket socket) {
       peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
           ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
           : peer.address().to_string();
-  auto conn = std::make_shared<TcpConnection>(shared_from_this(), worker, std::move(socket),
-                                              std::move(address), peer.port());
+  auto conn = std::make_shared<TcpConnection>(*this, worker, std::move(socket), std::move(address),
+                                              peer.port());
   asio::post(worker.context, [self = shared_from_this(), &worker, conn] {
     if (worker.stopping) {  // never opened: no onClose; the socket closes with `conn`
       --self->connectionCount;
@@ -412,11 +420,10 @@ void IoServer::Impl::drained(Worker& worker) {
   if (worker.drained) return;
   worker.drained = true;
   if (worker.shutdownDeadline) worker.shutdownDeadline->cancel();
-  // The last worker out releases thread 0's signal set, the only other thing keeping a loop alive.
-  if (--workersLeft == 0)
-    asio::post(workers[0]->context, [self = shared_from_this()] {
-      if (self->signals) self->signals->cancel();
-    });
+  // The last worker out releases thread 0's signal set, the only other thing keeping a loop
+  // alive. (Without one, thread 0's loop may be gone: a handler posted there would never run.)
+  if (--workersLeft == 0 && signals)
+    asio::post(workers[0]->context, [self = shared_from_this()] { self->signals->cancel(); });
 }
 
 void IoServer::Impl::beginStop() {

@@ -28,16 +28,18 @@ struct WsServer::Impl {
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
 /// Owned by WsServer's per-connection state while open, and by the application's copies.
+/// It refers to its WsServer without owning it (a component keeping connections would make
+/// a cycle); the server is only touched while the connection is open.
 class WsConnection final : public Connection, public detail::WsParserHandler {
  public:
-  WsConnection(std::shared_ptr<WsServer::Impl> server, std::shared_ptr<detail::Transport> transport,
+  WsConnection(WsServer::Impl& server, std::shared_ptr<detail::Transport> transport,
                std::shared_ptr<const Request> request, std::string subprotocol)
       : Connection(transport->id(), transport->remoteAddress(), transport->remotePort()),
-        server_(std::move(server)),
+        server_(server),
         transport_(std::move(transport)),
         request_(std::move(request)),
         subprotocol_(std::move(subprotocol)),
-        parser_({server_->options.maxMessageBytes, server_->options.maxFrameBytes}) {}
+        parser_({server_.options.maxMessageBytes, server_.options.maxFrameBytes}) {}
 
   // ---- Connection ----
   void send(const Message& m) override {
@@ -70,7 +72,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
       if (self->closeReceived_)
         self->transport_->finish();
       else
-        self->transport_->setTimer(self->server_->options.closeTimeout, [self = self.get()] {
+        self->transport_->setTimer(self->server_.options.closeTimeout, [self = self.get()] {
           log::debug("conn {}: close handshake timed out", self->id());
           self->transport_->abort();
         });
@@ -88,7 +90,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   // ---- driven by WsServer on the I/O thread ----
   void opened() {
     armKeepAlive();
-    server_->component.open(self());
+    server_.component.open(self());
   }
 
   void received(char* data, std::size_t size) {
@@ -104,13 +106,13 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
 
   void closed() {
     state_.store(State::closed, std::memory_order_release);
-    server_->component.close(self());
+    server_.component.close(self());
   }
 
   // ---- WsParserHandler ----
   void onWsMessage(std::string_view payload, bool binary) override {
     if (!isOpen()) return;  // after our close frame, data is discarded (RFC 6455 5.5.1)
-    server_->component.message(
+    server_.component.message(
         self(), Message(payload, binary ? Message::Type::binary : Message::Type::text));
   }
   void onWsPing(std::string_view payload) override {
@@ -157,7 +159,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
     log::debug("conn {}: closing with {}: {}", id(), code, why);
     auto expected = State::open;
     if (!state_.compare_exchange_strong(expected, State::closing)) return;
-    server_->component.error(self(), Error(make_error_code(e), std::string(why)));
+    server_.component.error(self(), Error(make_error_code(e), std::string(why)));
     transport_->dispatch([self = self(), code, why = std::string(why)] {
       self->sendClose(code, why);
       self->transport_->finish();
@@ -167,7 +169,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   // Keep-alive: every pingInterval of silence, a ping; silence for pongTimeout after it
   // ends the connection. Any received byte counts as life, so busy peers are never pinged.
   void armKeepAlive() {
-    const auto interval = server_->options.pingInterval;
+    const auto interval = server_.options.pingInterval;
     if (interval.count() <= 0) return;
     transport_->setTimer(interval, [self = self().get()] { self->keepAliveTick(); });
   }
@@ -183,18 +185,18 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
     if (pingSent_) {
       log::debug("conn {}: no answer to ping, dropping", id());
       state_.store(State::closing);  // first: onError's close() must not send anything now
-      server_->component.error(self(), Error(errc::ping_timeout));
+      server_.component.error(self(), Error(errc::ping_timeout));
       return transport_->abort();
     }
     pingSent_ = true;
     char header[detail::kMaxServerHeader];
     const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
     transport_->write(std::string_view(header, n), {}, true);
-    transport_->setTimer(server_->options.pongTimeout,
+    transport_->setTimer(server_.options.pongTimeout,
                          [self = self().get()] { self->keepAliveTick(); });
   }
 
-  std::shared_ptr<WsServer::Impl> server_;
+  WsServer::Impl& server_;
   std::shared_ptr<detail::Transport> transport_;
   std::shared_ptr<const Request> request_;
   std::string subprotocol_;
@@ -240,7 +242,7 @@ void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request
           detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol),
       {}, true);
   auto ws = std::make_shared<WsConnection>(
-      impl_, std::static_pointer_cast<detail::Transport>(t.shared_from_this()), std::move(request),
+      *impl_, std::static_pointer_cast<detail::Transport>(t.shared_from_this()), std::move(request),
       std::move(subprotocol));
   t.emplaceState<WsState>(this).conn = ws;
   t.setUpper(ws);

@@ -91,17 +91,26 @@ class Deadline {
     thread_ = std::thread([this] { watch(); });
   }
   ~Deadline() {
-    { std::lock_guard l(m_); stop_ = true; }
+    {
+      std::lock_guard l(m_);
+      stop_ = true;
+    }
     cv_.notify_all();
     thread_.join();
   }
   /// Arms the deadline for the lifetime of the returned object.
   [[nodiscard]] auto scope() {
-    { std::lock_guard l(m_); until_ = std::chrono::steady_clock::now() + kTimeout; }
+    {
+      std::lock_guard l(m_);
+      until_ = std::chrono::steady_clock::now() + kTimeout;
+    }
     cv_.notify_all();
     struct Disarm {
       Deadline* d;
-      ~Disarm() { std::lock_guard l(d->m_); d->until_.reset(); }
+      ~Disarm() {
+        std::lock_guard l(d->m_);
+        d->until_.reset();
+      }
     };
     return Disarm{this};
   }

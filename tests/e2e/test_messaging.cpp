@@ -566,8 +566,8 @@ TEST_CASE("messaging: echo returns text and binary of every size, whole and frag
 TEST_CASE("messaging: chat relays each message to every other client exactly once, in order") {
   Watchdog dog("chat");
   auto chat = std::make_shared<Chat>();
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
 
   constexpr int kClients = 3;
   constexpr int kMessages = 25;
@@ -761,8 +761,8 @@ TEST_CASE("messaging: a non-thread-safe component is never called concurrently (
   constexpr int kClients = 50;
   constexpr int kMessages = 200;
   auto tally = std::make_shared<Tally>();
-  test::Running<test::RoutedApp> server(test::testOptions(4),
-                                  [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(4), [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
 
   const auto errors = loadClients(server.port(), "/count", kClients, kMessages);
   for (const auto& e : errors) MESSAGE(e);
@@ -792,8 +792,8 @@ TEST_CASE("messaging: clients that vanish mid-stream get one onClose, after thei
   constexpr int kClients = 30;
   constexpr int kMessages = 200;
   auto tally = std::make_shared<Tally>();
-  test::Running<test::RoutedApp> server(test::testOptions(4),
-                                  [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(4), [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
 
   std::mutex mutex;
   std::vector<std::string> errors;
@@ -866,8 +866,8 @@ TEST_CASE("messaging: a thread-safe component sees every message of concurrent c
   constexpr int kClients = 50;
   constexpr int kMessages = 200;
   auto tally = std::make_shared<AtomicTally>();
-  test::Running<test::RoutedApp> server(test::testOptions(4),
-                                  [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(4), [&](ratchet::App& app) { app.route("/count", tally, {"*"}); });
 
   const auto errors = loadClients(server.port(), "/count", kClients, kMessages);
   for (const auto& e : errors) MESSAGE(e);
@@ -885,8 +885,8 @@ TEST_CASE("messaging: a thread-safe component sees every message of concurrent c
 TEST_CASE("messaging: an exception from onMessage reaches onError and the connection lives") {
   Watchdog dog("callback exception");
   auto thrower = std::make_shared<Thrower>(false);
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/throw", thrower, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/throw", thrower, {"*"}); });
   test::WsClient a(server.port(), "/throw");
   test::WsClient b(server.port(), "/throw");
 
@@ -921,8 +921,8 @@ TEST_CASE("messaging: an exception from onMessage reaches onError and the connec
 TEST_CASE("messaging: when onError throws too, that connection is closed with 1011 only") {
   Watchdog dog("onError exception");
   auto thrower = std::make_shared<Thrower>(true);
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/throw", thrower, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/throw", thrower, {"*"}); });
   test::WsClient bystander(server.port(), "/throw");
   test::WsClient victim(server.port(), "/throw");
   const auto victimPort = localPort(victim);
@@ -1076,8 +1076,8 @@ TEST_CASE("messaging: Connection exposes id, address, request, cookies and per-c
 TEST_CASE("messaging: send and close work from threads outside the framework") {
   Watchdog dog("foreign-thread send");
   auto inspector = std::make_shared<Inspector>();
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/push", inspector, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/push", inspector, {"*"}); });
   test::WsClient client(server.port(), "/push");
   REQUIRE(inspector->probe.waitFor([&] { return inspector->infos.size() == 1; }));
   const auto conn = inspector->probe.read([&] { return inspector->infos.front().conn; });
@@ -1132,8 +1132,8 @@ TEST_CASE("messaging: send and close work from threads outside the framework") {
 TEST_CASE("messaging: a component may send and close from onOpen") {
   Watchdog dog("send in onOpen");
   auto greeter = std::make_shared<Greeter>();
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/greet", greeter, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/greet", greeter, {"*"}); });
   test::WsClient welcome(server.port(), "/greet");
   CHECK(welcome.read() == "welcome");  // after the 101, before anything else
   welcome.send("x");
@@ -1190,8 +1190,8 @@ TEST_CASE("messaging: an App bound to ::1 serves IPv6 clients") {
 TEST_CASE("messaging: stop() closes every client with 1001 and run() returns") {
   Watchdog dog("graceful stop");
   auto chat = std::make_shared<Chat>();
-  test::Running<test::RoutedApp> server(test::testOptions(),
-                                  [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      test::testOptions(), [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
   test::WsClient a(server.port(), "/chat?name=a");
   test::WsClient b(server.port(), "/chat?name=b");
   REQUIRE(chat->probe.waitFor([&] { return chat->opens == 2; }));
@@ -1227,8 +1227,8 @@ TEST_CASE("messaging: stop() returns after the shutdown timeout if a client igno
   Watchdog dog("stop with a deaf client");
   auto chat = std::make_shared<Chat>();
   auto options = test::testOptions();  // shutdownTimeout: 3 s
-  test::Running<test::RoutedApp> server(options,
-                                  [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
+  test::Running<test::RoutedApp> server(
+      options, [&](ratchet::App& app) { app.route("/chat", chat, {"*"}); });
   test::RawClient deaf(server.port());
   deaf.upgrade("/chat?name=deaf");  // then never reads or answers anything
   test::WsClient polite(server.port(), "/chat?name=polite");

@@ -11,8 +11,10 @@ namespace ratchet {
 /// Turns an HTTP upgrade request into a WebSocket connection for a MessageComponentInterface:
 /// validates the handshake (GET, HTTP/1.1, Upgrade/Connection tokens, a 16-byte
 /// Sec-WebSocket-Key, version 13), negotiates the subprotocol, then frames and unframes
-/// messages. Failures answer 400/405/426 before the upgrade and close codes
-/// (1002/1007/1009) after it. Keeps idle peers alive with pings.
+/// messages. Before the upgrade: 405 (+ Allow: GET) for other methods, 426 (+ Upgrade and
+/// Sec-WebSocket-Version: 13) without `Upgrade: websocket` or with a version other than 13,
+/// 400 for HTTP/1.0, a missing `Connection: upgrade` token or a bad key. After it, close
+/// codes 1002/1007/1009. Keeps idle peers alive with pings.
 ///
 /// Thread-safe itself; calls the component according to its isThreadSafe().
 class WsServer : public HttpServerInterface {
