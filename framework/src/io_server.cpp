@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace ratchet {
@@ -66,6 +67,8 @@ struct IoServer::Impl : std::enable_shared_from_this<IoServer::Impl> {
   void abortWorker(Worker& worker);
   void removed(Worker& worker, const std::shared_ptr<TcpConnection>& conn);
   void drained(Worker& worker);
+  bool admit(const std::string& address);  // counts a connection from address, if allowed
+  void release(const std::string& address);
 
   IoOptions options;
   detail::Dispatcher<MessageComponentInterface> dispatcher;
@@ -76,6 +79,8 @@ struct IoServer::Impl : std::enable_shared_from_this<IoServer::Impl> {
   std::atomic<std::size_t> connectionCount{0};
   std::atomic<bool> stopRequested{false};
   std::atomic<std::size_t> workersLeft{0};  // workers still closing connections at a stop
+  std::mutex perAddressMutex;               // connections per remote address, when limited
+  std::unordered_map<std::string, std::size_t> perAddress;
   std::size_t nextWorker = 0;
   std::uint16_t port = 0;
 };
@@ -150,6 +155,9 @@ class TcpConnection final : public detail::Transport {
   void finish() override {
     if (state_ == State::closed || finishRequested_.exchange(true)) return;
     dispatch([self = self()] {
+      // The peer gets lingerTimeout to take what is queued and end its side; a peer that
+      // stopped reading does not hold the connection (and its queue) any longer.
+      self->setTimer(self->server_.options.lingerTimeout, [raw = self.get()] { raw->finalize(); });
       std::lock_guard lock(self->mutex_);
       // With bytes still queued, the last write's completion ends the stream instead.
       if (!self->writing_ && self->segments_.empty())
@@ -331,9 +339,9 @@ class TcpConnection final : public detail::Transport {
     writeClosed_ = true;
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    // Reads go on (and are discarded) until the peer's FIN; then finalize. Closing at once
-    // could turn unread input into a RST that destroys our last bytes in flight.
-    setTimer(server_.options.lingerTimeout, [this] { finalize(); });
+    // Reads go on (and are discarded) until the peer's FIN, or finish()'s linger timer ends
+    // them. Closing at once could turn unread input into a RST that destroys our last bytes
+    // in flight.
   }
 
   IoServer::Impl& server_;
@@ -386,24 +394,31 @@ void IoServer::Impl::onAccepted(Worker& worker, tcp::socket socket) {
   error_code ec;
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  if (options.maxConnections && connectionCount >= options.maxConnections) {
-    log::warn("refusing {}: {} connections open (IoOptions::maxConnections)",
-              peer.address().to_string(), connectionCount.load());
-    return;  // the socket closes as it goes out of scope
-  }
-  socket.set_option(tcp::no_delay(true), ec);
-  socket.non_blocking(true, ec);
-  ++connectionCount;
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; report them as a.b.c.d.
   auto address =
       peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
           ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
           : peer.address().to_string();
+  // Over a limit the connection is refused at accept: closed before a byte is read.
+  if (options.maxConnections && connectionCount >= options.maxConnections) {
+    log::warn("refusing {}: {} connections open (IoOptions::maxConnections)", address,
+              connectionCount.load());
+    return;  // the socket closes as it goes out of scope
+  }
+  if (!admit(address)) {
+    log::warn("refusing {}: {} connections from it (IoOptions::maxConnectionsPerIp)", address,
+              options.maxConnectionsPerIp);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);
+  ++connectionCount;
   auto conn = std::make_shared<TcpConnection>(*this, worker, std::move(socket), std::move(address),
                                               peer.port());
   asio::post(worker.context, [self = shared_from_this(), &worker, conn] {
     if (worker.stopping) {  // never opened: no onClose; the socket closes with `conn`
       --self->connectionCount;
+      self->release(conn->remoteAddress());
       return;
     }
     worker.connections.insert(conn);
@@ -412,8 +427,27 @@ void IoServer::Impl::onAccepted(Worker& worker, tcp::socket socket) {
 }
 
 void IoServer::Impl::removed(Worker& worker, const std::shared_ptr<TcpConnection>& conn) {
-  if (worker.connections.erase(conn)) --connectionCount;
+  if (worker.connections.erase(conn)) {
+    --connectionCount;
+    release(conn->remoteAddress());
+  }
   if (worker.stopping && worker.connections.empty()) drained(worker);
+}
+
+bool IoServer::Impl::admit(const std::string& address) {
+  if (!options.maxConnectionsPerIp) return true;
+  std::lock_guard lock(perAddressMutex);
+  auto& n = perAddress[address];
+  if (n >= options.maxConnectionsPerIp) return false;
+  ++n;
+  return true;
+}
+
+void IoServer::Impl::release(const std::string& address) {
+  if (!options.maxConnectionsPerIp) return;
+  std::lock_guard lock(perAddressMutex);
+  if (auto it = perAddress.find(address); it != perAddress.end() && --it->second == 0)
+    perAddress.erase(it);
 }
 
 void IoServer::Impl::drained(Worker& worker) {

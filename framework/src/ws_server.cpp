@@ -24,6 +24,7 @@ struct WsServer::Impl {
   detail::Dispatcher<MessageComponentInterface> component;
   WsOptions options;
   std::vector<std::string> subprotocols;
+  std::atomic<std::uint64_t> dropped{0};  // messages dropped by QueuePolicy::drop
 };
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
@@ -31,6 +32,8 @@ struct WsServer::Impl {
 /// It refers to its WsServer without owning it (a component keeping connections would make
 /// a cycle); the server is only touched while the connection is open.
 class WsConnection final : public Connection, public detail::WsParserHandler {
+  using Clock = std::chrono::steady_clock;
+
  public:
   WsConnection(WsServer::Impl& server, std::shared_ptr<detail::Transport> transport,
                std::shared_ptr<const Request> request, std::string subprotocol)
@@ -56,11 +59,17 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
       const auto n = detail::writeFrameHeader(header, op, m.size());
       queued = transport_->write(std::string_view(header, n), m.data());
     }
-    if (!queued && isOpen()) {
-      log::warn("conn {}: outgoing queue full ({} bytes buffered), closing with 1008", id(),
-                transport_->bufferedAmount());
-      fail(close_code::policy_violation, "send queue full", errc::queue_overflow);
+    if (queued || !isOpen()) return;
+    if (server_.options.queuePolicy == QueuePolicy::drop) {
+      // The message is lost for this slow reader only; others are not held back.
+      if (server_.dropped.fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
+        log::warn("conn {}: outgoing queue full ({} bytes buffered), dropping messages", id(),
+                  transport_->bufferedAmount());
+      return;
     }
+    log::warn("conn {}: outgoing queue full ({} bytes buffered), closing with 1008", id(),
+              transport_->bufferedAmount());
+    fail(close_code::policy_violation, "send queue full", errc::queue_overflow);
   }
 
   void close(std::uint16_t code, std::string_view reason) override {
@@ -89,7 +98,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
 
   // ---- driven by WsServer on the I/O thread ----
   void opened() {
-    armKeepAlive();
+    startTimers();
     server_.component.open(self());
   }
 
@@ -112,6 +121,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   // ---- WsParserHandler ----
   void onWsMessage(std::string_view payload, bool binary) override {
     if (!isOpen()) return;  // after our close frame, data is discarded (RFC 6455 5.5.1)
+    if (server_.options.idleTimeout.count() > 0) lastMessage_ = Clock::now();
     server_.component.message(
         self(), Message(payload, binary ? Message::Type::binary : Message::Type::text));
   }
@@ -166,34 +176,54 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
     });
   }
 
-  // Keep-alive: every pingInterval of silence, a ping; silence for pongTimeout after it
-  // ends the connection. Any received byte counts as life, so busy peers are never pinged.
-  void armKeepAlive() {
-    const auto interval = server_.options.pingInterval;
-    if (interval.count() <= 0) return;
-    transport_->setTimer(interval, [self = self().get()] { self->keepAliveTick(); });
+  // One timer serves two limits. Keep-alive: after pingInterval of silence a ping, and
+  // silence for pongTimeout after it drops the connection (any received byte counts as life,
+  // so busy peers are never pinged). Idle timeout: no message for idleTimeout closes it.
+  void startTimers() {
+    const auto now = Clock::now();
+    lastMessage_ = now;
+    nextPingCheck_ = now + server_.options.pingInterval;
+    armTick(now);
   }
 
-  void keepAliveTick() {
+  void armTick(Clock::time_point now) {
+    const auto& o = server_.options;
+    auto next = Clock::time_point::max();
+    if (o.pingInterval.count() > 0) next = nextPingCheck_;
+    if (o.idleTimeout.count() > 0) next = std::min(next, lastMessage_ + o.idleTimeout);
+    if (next == Clock::time_point::max()) return;
+    const auto delay = std::chrono::ceil<Duration>(next - now);
+    transport_->setTimer(std::max(delay, Duration(1)), [self = self().get()] { self->tick(); });
+  }
+
+  void tick() {
     if (!isOpen()) return;
-    if (heard_) {
-      heard_ = false;
-      pingSent_ = false;
-      return armKeepAlive();
+    const auto& o = server_.options;
+    const auto now = Clock::now();
+    if (o.idleTimeout.count() > 0 && now - lastMessage_ >= o.idleTimeout) {
+      log::debug("conn {}: no message for {} ms, closing", id(), o.idleTimeout.count());
+      return close(close_code::normal, "idle timeout");
     }
-    parser_.shrink();  // idle: give back message buffers
-    if (pingSent_) {
-      log::debug("conn {}: no answer to ping, dropping", id());
-      state_.store(State::closing);  // first: onError's close() must not send anything now
-      server_.component.error(self(), Error(errc::ping_timeout));
-      return transport_->abort();
+    if (o.pingInterval.count() > 0 && now >= nextPingCheck_) {
+      if (heard_) {
+        heard_ = false;
+        pingSent_ = false;
+        nextPingCheck_ = now + o.pingInterval;
+      } else if (pingSent_) {
+        log::debug("conn {}: no answer to ping, dropping", id());
+        state_.store(State::closing);  // first: onError's close() must not send anything now
+        server_.component.error(self(), Error(errc::ping_timeout));
+        return transport_->abort();
+      } else {
+        parser_.shrink();  // silent: give back message buffers
+        pingSent_ = true;
+        char header[detail::kMaxServerHeader];
+        const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
+        transport_->write(std::string_view(header, n), {}, true);
+        nextPingCheck_ = now + o.pongTimeout;
+      }
     }
-    pingSent_ = true;
-    char header[detail::kMaxServerHeader];
-    const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
-    transport_->write(std::string_view(header, n), {}, true);
-    transport_->setTimer(server_.options.pongTimeout,
-                         [self = self().get()] { self->keepAliveTick(); });
+    armTick(now);
   }
 
   WsServer::Impl& server_;
@@ -204,8 +234,10 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   std::atomic<State> state_{State::open};
   bool closeReceived_ = false;  // I/O thread only, as are the flags below
   bool closeSent_ = false;
-  bool heard_ = false;     // input since the last keep-alive tick
+  bool heard_ = false;     // input since the last keep-alive check
   bool pingSent_ = false;  // a keep-alive ping awaits an answer
+  Clock::time_point nextPingCheck_;
+  Clock::time_point lastMessage_;  // of the last data message, for the idle timeout
 };
 
 namespace {
@@ -223,6 +255,9 @@ WsServer::~WsServer() = default;
 
 const WsOptions& WsServer::options() const noexcept {
   return impl_->options;
+}
+std::uint64_t WsServer::droppedMessages() const noexcept {
+  return impl_->dropped.load();
 }
 
 void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {

@@ -17,6 +17,9 @@ struct IoOptions {
   bool handleSignals = true;
   /// Connections over this many are accepted and closed at once (0: no limit).
   std::size_t maxConnections = 100'000;
+  /// The same for connections from one remote address (0: no limit). Clients behind one
+  /// NAT or proxy share an address: size it for them.
+  std::size_t maxConnectionsPerIp = 1'000;
   /// Bytes queued for one client before its connection is closed (WebSocket: 1008).
   std::size_t maxQueuedBytes = 16 * 1024 * 1024;
   /// How long a graceful stop waits for clients to finish closing.
@@ -37,7 +40,15 @@ struct HttpOptions {
   Duration handshakeTimeout = std::chrono::seconds(10);
 };
 
-/// WebSocket settings of a WsServer.
+/// What a WebSocket send does when the client's outgoing queue is full
+/// (IoOptions::maxQueuedBytes): the slow reader is never allowed to hold others back.
+enum class QueuePolicy {
+  close,  ///< close that connection with 1008 (Policy Violation) and log a warning
+  drop,   ///< drop the message for that connection; counted in WsServer::droppedMessages()
+};
+
+/// WebSocket settings of a WsServer. For settings per route, mount your own
+/// `std::make_shared<WsServer>(component, options)` with App::route.
 struct WsOptions {
   /// A message (all its fragments) larger than this closes the connection with 1009.
   std::size_t maxMessageBytes = 16 * 1024 * 1024;
@@ -47,6 +58,11 @@ struct WsOptions {
   Duration pingInterval = std::chrono::seconds(30);
   /// A peer that sends nothing (not even a pong) this long after a ping is dropped.
   Duration pongTimeout = std::chrono::seconds(30);
+  /// A connection that sends no message for this long is closed (1000, "idle timeout");
+  /// 0 disables it. Pings and pongs do not count as messages.
+  Duration idleTimeout = Duration(0);
+  /// What a send does when the client's queue is full.
+  QueuePolicy queuePolicy = QueuePolicy::close;
   /// How long to wait for the peer's reply to our close frame.
   Duration closeTimeout = std::chrono::seconds(5);
   /// Refuse (400) clients that offer subprotocols none of which the component speaks.

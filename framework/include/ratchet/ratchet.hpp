@@ -6,6 +6,7 @@
 #include "ratchet/connection.hpp"
 #include "ratchet/echo_server.hpp"
 #include "ratchet/error.hpp"
+#include "ratchet/http_handler.hpp"
 #include "ratchet/http_server.hpp"
 #include "ratchet/io_server.hpp"
 #include "ratchet/log.hpp"

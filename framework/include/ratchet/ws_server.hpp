@@ -29,6 +29,8 @@ class WsServer : public HttpServerInterface {
   bool isThreadSafe() const noexcept override { return true; }
 
   const WsOptions& options() const noexcept;
+  /// Messages not sent because a client's queue was full (WsOptions::queuePolicy drop).
+  std::uint64_t droppedMessages() const noexcept;
 
   struct Impl;  // implementation detail
 

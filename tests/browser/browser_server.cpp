@@ -1,0 +1,223 @@
+// ratchet-browser-server: the server of the browser test (tests/browser/run_chromium.mjs).
+//
+//     ratchet-browser-server [--port N] [--log-level LEVEL]
+//
+// One App on 127.0.0.1 serves the test page on "/" (plain HTTP, HttpHandler) and an
+// EchoServer on "/echo" with the default Origin check. The page is loaded from this server,
+// so the browser's Origin is http://127.0.0.1:PORT, which the check must let through (the
+// App's httpHost is "127.0.0.1"). The first stdout line is
+// "ratchet-browser-server listening on 127.0.0.1:PORT"; SIGINT/SIGTERM stop it (exit 0).
+
+#include <ratchet/ratchet.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+// The test page: no external resources (the machine has no internet, and the test must not
+// depend on any). It runs the checks once on load and publishes the outcome as
+// window.__result = {ok, details} and in the DOM (#status, #details).
+constexpr std::string_view kPage = R"html(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>ratchet browser echo test</title>
+<link rel="icon" href="data:,">
+<style>
+  body { font: 15px/1.4 "DejaVu Sans", sans-serif; margin: 1.5em; color: #222; }
+  h1 { font-size: 20px; }
+  #status { font-size: 18px; font-weight: bold; padding: .4em .6em; display: inline-block; }
+  #status.running { background: #eee; }
+  #status.pass { background: #c8f0c8; color: #064; }
+  #status.fail { background: #f8c8c8; color: #800; }
+  #details { font-family: "DejaVu Sans Mono", monospace; font-size: 13px; }
+  #details li.fail { color: #a00; font-weight: bold; }
+</style>
+</head>
+<body>
+<h1>ratchet: WebSocket echo from a browser page</h1>
+<p>Endpoint: <code id="url"></code> &middot; <span id="agent"></span></p>
+<p id="status" class="running">running&hellip;</p>
+<ol id="details"></ol>
+<script>
+"use strict";
+(() => {
+  const STEP_TIMEOUT_MS = 10000;
+  const url = "ws://" + location.host + "/echo";
+  document.getElementById("url").textContent = url;
+  document.getElementById("agent").textContent = navigator.userAgent;
+
+  const details = [];
+  let failed = false;
+  function note(ok, text) {
+    if (!ok) failed = true;
+    details.push((ok ? "ok   " : "FAIL ") + text);
+    const li = document.createElement("li");
+    li.className = ok ? "ok" : "fail";
+    li.textContent = (ok ? "ok: " : "FAIL: ") + text;
+    document.getElementById("details").appendChild(li);
+  }
+  let finished = false;
+  function finish() {
+    if (finished) return;
+    finished = true;
+    const ok = !failed && details.length > 0;
+    const status = document.getElementById("status");
+    status.className = ok ? "pass" : "fail";
+    status.textContent = ok ? "PASS: all " + details.length + " checks passed"
+                            : "FAIL: " + details.filter((d) => d.startsWith("FAIL")).length +
+                              " of " + details.length + " checks failed";
+    window.__result = {ok, details};
+  }
+
+  // Events become awaitable: messages queue up, the close event is remembered.
+  const queue = [];
+  let waiter = null;
+  let closeEvent = null;
+  let closeWaiter = null;
+  function deliver(item) {
+    if (waiter) { const w = waiter; waiter = null; w(item); } else queue.push(item);
+  }
+  function withTimeout(promise, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out after " + STEP_TIMEOUT_MS / 1000 +
+                                                "s waiting for " + what)), STEP_TIMEOUT_MS);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+  function nextMessage(what) {
+    if (queue.length) return Promise.resolve(queue.shift());
+    if (closeEvent) return Promise.resolve({closed: closeEvent});
+    return withTimeout(new Promise((resolve) => { waiter = resolve; }), what);
+  }
+  function closed() {
+    if (closeEvent) return Promise.resolve(closeEvent);
+    return withTimeout(new Promise((resolve) => { closeWaiter = resolve; }), "the close event");
+  }
+
+  function describe(item) {
+    if (item.closed) return "connection closed (code " + item.closed.code + ")";
+    const d = item.data;
+    if (typeof d === "string") return "text of " + d.length + " chars";
+    if (d instanceof ArrayBuffer) return "binary of " + d.byteLength + " bytes";
+    return "unexpected " + Object.prototype.toString.call(d);
+  }
+  function pattern(n) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; ++i) b[i] = (i * 31 + 7) & 0xff;
+    return b;
+  }
+  // "" when `got` is `expected` exactly (type and content), else what differs.
+  function textDiff(got, expected) {
+    if (got.closed || typeof got.data !== "string") return "expected text";
+    const d = got.data;
+    if (d === expected) return "";
+    let i = 0;
+    while (i < d.length && i < expected.length && d[i] === expected[i]) ++i;
+    return "differs from char " + i + " (" + expected.length + " chars sent)";
+  }
+  function binaryDiff(got, expected) {
+    if (got.closed || !(got.data instanceof ArrayBuffer)) return "expected an ArrayBuffer";
+    const d = new Uint8Array(got.data);
+    let i = 0;
+    while (i < d.length && i < expected.length && d[i] === expected[i]) ++i;
+    if (i === d.length && i === expected.length) return "";
+    return "differs from byte " + i + " (" + expected.length + " bytes sent)";
+  }
+  function check(what, got, diff) {
+    note(diff === "", what + " echoed as " + describe(got) + (diff ? ": " + diff : ""));
+  }
+
+  async function run() {
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (e) => deliver({data: e.data});
+    ws.onclose = (e) => {
+      closeEvent = {code: e.code, reason: e.reason, wasClean: e.wasClean};
+      if (closeWaiter) closeWaiter(closeEvent);
+      if (waiter) { const w = waiter; waiter = null; w({closed: closeEvent}); }
+    };
+    await withTimeout(new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("WebSocket error before open (refused? 403?)"));
+    }), "the connection to open");
+    ws.onerror = () => note(false, "WebSocket error event");
+    note(true, "connected to " + url);
+
+    const long = Array.from({length: 70000}, (_, i) => String.fromCharCode(97 + i % 26)).join("");
+    const texts = [
+      ["\"hello\"", "hello"],
+      ["3-byte UTF-8 \"\u20ac\u2603\u2713\"", "\u20ac\u2603\u2713 euro, snowman, check mark"],
+      ["70 000 characters", long],
+    ];
+    for (const [name, text] of texts) {
+      ws.send(text);
+      const got = await nextMessage("the echo of text " + name);
+      check("text " + name, got, textDiff(got, text));
+    }
+    for (const size of [0, 1, 125, 126, 65536]) {
+      const bytes = pattern(size);
+      ws.send(bytes.buffer);
+      const got = await nextMessage("the echo of " + size + " binary bytes");
+      check("binary " + size + (size === 1 ? " byte" : " bytes"), got, binaryDiff(got, bytes));
+    }
+
+    ws.close(4000, "bye");
+    const c = await closed();
+    note(c.code === 4000 && c.wasClean,
+         "close(4000, \"bye\"): close event code " + c.code + ", wasClean " + c.wasClean);
+  }
+
+  run().catch((e) => note(false, String(e && e.message || e))).finally(finish);
+})();
+</script>
+</body>
+</html>
+)html";
+
+[[noreturn]] void usage(int status) {
+  std::fprintf(status ? stderr : stdout,
+               "usage: ratchet-browser-server [--port N] "
+               "[--log-level trace|debug|info|warn|error|off]\n");
+  std::exit(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  unsigned long port = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view opt = argv[i];
+    if (opt == "-h" || opt == "--help") usage(0);
+    if (i + 1 >= argc) usage(2);
+    const std::string value = argv[++i];
+    if (opt == "--port")
+      port = std::stoul(value);
+    else if (opt == "--log-level")
+      ratchet::log::setLevel(ratchet::log::parseLevel(value));
+    else
+      usage(2);
+  }
+  if (port > 65535) usage(2);
+
+  ratchet::AppOptions options;
+  options.io.threads = 2;
+  options.io.handleSignals = true;
+  ratchet::App app("127.0.0.1", static_cast<std::uint16_t>(port), "127.0.0.1", options);
+  app.route(
+      "/", std::make_shared<ratchet::HttpHandler>([](const ratchet::Request&) {
+        return ratchet::HttpResponse::html(std::string(kPage)).header("Cache-Control", "no-store");
+      }));
+  app.route("/echo", std::make_shared<ratchet::EchoServer>());  // Origin: 127.0.0.1 only
+  std::cout << "ratchet-browser-server listening on 127.0.0.1:" << app.port() << std::endl;
+  app.run();
+  return 0;
+} catch (const std::exception& e) {
+  std::cerr << "ratchet-browser-server: " << e.what() << '\n';
+  return 1;
+}
