@@ -127,7 +127,7 @@ class TcpConnection final : public detail::Transport {
     const std::size_t n = a.size() + b.size();
     std::lock_guard lock(mutex_);
     if (writeClosed_) return false;
-    if (!force && queued_ + n > maxQueuedBytes_) return false;
+    if (!force && overLimit(n)) return false;
     // Append to the last segment unless it is being written, shared, or full.
     if (segments_.size() <= inFlight_ || segments_.back().shared ||
         segments_.back().owned.size() + n > kCoalesceLimit) {
@@ -145,7 +145,7 @@ class TcpConnection final : public detail::Transport {
   bool write(std::shared_ptr<const std::string> bytes, bool force) override {
     std::lock_guard lock(mutex_);
     if (writeClosed_) return false;
-    if (!force && queued_ + bytes->size() > maxQueuedBytes_) return false;
+    if (!force && overLimit(bytes->size())) return false;
     queued_ += bytes->size();
     segments_.push_back(Segment{{}, std::move(bytes)});
     startWriteLocked();
@@ -228,6 +228,12 @@ class TcpConnection final : public detail::Transport {
   enum class State : std::uint8_t { open, closed };
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
   static constexpr std::size_t kMaxGather = 64;
+
+  // The queue limit holds for what is already queued: one message larger than the limit
+  // (up to WsOptions::maxMessageBytes, say) still goes out on an empty queue.
+  bool overLimit(std::size_t n) const noexcept {
+    return queued_ != 0 && queued_ + n > maxQueuedBytes_;
+  }
 
   struct Segment {
     std::string owned;

@@ -38,24 +38,23 @@ RequestReader::Result RequestReader::feed(std::string_view bytes) {
   if (!pending_.empty()) input = pending_.append(bytes);
   std::size_t used = 0;
   boost::beast::error_code ec;
-  while (!parser_->is_done()) {
+  while (!parser_->is_done() && used < input.size()) {
     const bool inHeader = !parser_->is_header_done();
     const auto n = parser_->put(boost::asio::buffer(input.data() + used, input.size() - used), ec);
     used += n;
     // Beast applies its limit to each put() and consumes whole header lines as they come:
     // the header's total size is counted here. (Not eager: put() stops at the header's end.)
     if (inHeader) headerBytes_ += n;
-    const auto unparsedHeader = parser_->is_header_done() ? 0 : input.size() - used;
-    if (headerBytes_ + unparsedHeader > maxHeaderBytes_)
+    if (headerBytes_ > maxHeaderBytes_ || ec == http::error::header_limit)
       return fail(431, "Request header fields too large");
-    if (ec == http::error::need_more) {
-      if (used == input.size() || !parser_->is_header_done()) break;
-      ec = {};
-      continue;
-    }
-    if (ec == http::error::header_limit) return fail(431, "Request header fields too large");
     if (ec == http::error::body_limit) return fail(413, "Content too large");
-    if (ec) return fail(400, "Bad request: " + ec.message());
+    if (ec && ec != http::error::need_more) return fail(400, "Bad request: " + ec.message());
+    // An unfinished header line already over the limit will not get shorter.
+    if (!parser_->is_header_done() && headerBytes_ + (input.size() - used) > maxHeaderBytes_)
+      return fail(431, "Request header fields too large");
+    // Beast needs more than it was given (a partial line or chunk header): wait for it.
+    if (ec == http::error::need_more && (n == 0 || !parser_->is_header_done())) break;
+    ec = {};
   }
   if (!parser_->is_done()) {
     pending_.assign(input.substr(used));  // (a self-assignment of the tail is fine)

@@ -20,7 +20,8 @@ struct IoOptions {
   /// The same for connections from one remote address (0: no limit). Clients behind one
   /// NAT or proxy share an address: size it for them.
   std::size_t maxConnectionsPerIp = 1'000;
-  /// Bytes queued for one client before its connection is closed (WebSocket: 1008).
+  /// Bytes queued for one client before its connection is closed (WebSocket: 1008, or
+  /// WsOptions::queuePolicy). One message larger than this is still sent on an empty queue.
   std::size_t maxQueuedBytes = 16 * 1024 * 1024;
   /// How long a graceful stop waits for clients to finish closing.
   Duration shutdownTimeout = std::chrono::seconds(5);

@@ -1,0 +1,695 @@
+#pragma once
+// RFC 6455 conformance support, in the manner of the Autobahn testsuite: an echo server on
+// port 0, and a raw client that sends any bytes (masked frames of any shape, split into any
+// writes) and reads the server's frames exactly as they come off the wire.
+//
+// Every wait is bounded: the client uses its socket non-blocking, and each read or write
+// waits in poll() with a timeout, so a server that stalls fails a check instead of hanging.
+
+#include "e2e/support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace conf {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+/// How long a read waits for the next bytes from the server, and a write for buffer space.
+inline constexpr Millis kWait = std::chrono::duration_cast<Millis>(test::kTimeout);
+/// How long a "fails fast" case waits for the close: the server must act on the bytes it
+/// has, while the rest of the frame or message is never sent.
+inline constexpr Millis kFailFastWait = 3s;
+
+namespace op {
+inline constexpr std::uint8_t continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9,
+                              pong = 0xA;
+}
+
+// ---- the server ----------------------------------------------------------------------------
+
+inline void echoRoute(ratchet::App& app) {
+  app.route("/echo", std::make_shared<ratchet::EchoServer>(), {"*"});
+}
+
+/// An App serving ratchet::EchoServer on "/echo" for any origin, on a port of its own, run
+/// on a background thread until the end of the scope.
+class EchoApp {
+ public:
+  explicit EchoApp(ratchet::AppOptions options = test::testOptions()) : app_(options, echoRoute) {}
+  std::uint16_t port() const { return app_.port(); }
+
+ private:
+  test::Running<test::RoutedApp> app_;
+};
+
+// ---- bytes ---------------------------------------------------------------------------------
+
+/// A masked client frame whose header announces `announced` payload bytes, followed by the
+/// masked `payload` (which may be shorter, for a frame whose rest is never sent). Each frame
+/// gets its own masking key, so that unmasking at the wrong key phase shows.
+inline std::string encodeFrame(std::uint8_t opcode, std::string_view payload, bool fin,
+                               std::uint8_t rsv, std::uint64_t announced) {
+  static std::atomic<std::uint32_t> counter{0};
+  const std::uint32_t k = (counter.fetch_add(1) + 1) * 2654435761u;
+  const unsigned char mask[4] = {
+      static_cast<unsigned char>(k >> 24 | 1), static_cast<unsigned char>(k >> 16),
+      static_cast<unsigned char>(k >> 8 | 0x80), static_cast<unsigned char>(k)};
+  std::string f;
+  f.reserve(14 + payload.size());
+  f.push_back(static_cast<char>((fin ? 0x80 : 0) | ((rsv & 0x7) << 4) | (opcode & 0x0F)));
+  if (announced < 126) {
+    f.push_back(static_cast<char>(0x80 | announced));
+  } else if (announced <= 0xFFFF) {
+    f.push_back(static_cast<char>(0x80 | 126));
+    f.push_back(static_cast<char>(announced >> 8));
+    f.push_back(static_cast<char>(announced & 0xFF));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 127));
+    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((announced >> (8 * i)) & 0xFF));
+  }
+  f.append(reinterpret_cast<const char*>(mask), 4);
+  const std::size_t start = f.size();
+  f.append(payload);
+  char* p = f.data() + start;
+  for (std::size_t i = 0; i < payload.size(); ++i) p[i] = static_cast<char>(p[i] ^ mask[i & 3]);
+  return f;
+}
+
+/// A masked client frame (RFC 6455 5.2), `rsv` being the three RSV bits (RSV1 = 4).
+inline std::string frame(std::uint8_t opcode, std::string_view payload, bool fin = true,
+                         std::uint8_t rsv = 0) {
+  return encodeFrame(opcode, payload, fin, rsv, payload.size());
+}
+
+/// One message as frames of at most `fragment` bytes (one frame when it fits, or is empty).
+inline std::string fragmented(std::uint8_t opcode, std::string_view payload, std::size_t fragment) {
+  std::string out;
+  std::uint8_t o = opcode;
+  do {
+    const std::size_t n = std::min(fragment, payload.size());
+    out += frame(o, payload.substr(0, n), n == payload.size());
+    payload.remove_prefix(n);
+    o = op::continuation;
+  } while (!payload.empty());
+  return out;
+}
+
+/// One message as a frame per part; parts may be empty.
+inline std::string fragments(std::uint8_t opcode, const std::vector<std::string>& parts) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    out += frame(i == 0 ? opcode : op::continuation, parts[i], i + 1 == parts.size());
+  return out;
+}
+
+/// The payload of a close frame: the code in network order, then the reason.
+inline std::string closePayload(std::uint16_t code, std::string_view reason = {}) {
+  std::string p;
+  p.push_back(static_cast<char>(code >> 8));
+  p.push_back(static_cast<char>(code & 0xFF));
+  p.append(reason);
+  return p;
+}
+
+/// `n` bytes covering every byte value.
+inline std::string binaryBytes(std::size_t n, unsigned seed = 0) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7 + (i >> 8) + seed) & 0xFF);
+  return s;
+}
+
+/// Exactly `n` bytes of valid UTF-8 mixing 1-, 2-, 3- and 4-byte sequences.
+inline std::string utf8Text(std::size_t n) {
+  static constexpr std::string_view pieces[] = {
+      "Hello ",
+      "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5",  // κόσμε
+      " \xE2\x82\xAC",
+      "\xF0\x9F\x98\x80",
+      "-\xC2\xB5@\xC3\x9F",
+      "\xEF\xBF\xBF",
+      "\xF4\x8F\xBF\xBF",
+      "0123456789",
+      "\xE0\xA0\x80",
+      "\xDF\xBF"};
+  std::string s;
+  s.reserve(n);
+  for (std::size_t i = 0; s.size() + 16 <= n; i = (i + 1) % std::size(pieces)) s += pieces[i];
+  s.append(n - s.size(), 'a');
+  return s;
+}
+
+/// Non-printable bytes as \xNN, cut after `max` bytes.
+inline std::string printable(std::string_view s, std::size_t max = 48) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+// ---- what the server sends -----------------------------------------------------------------
+
+/// A server frame as read off the wire.
+struct Frame {
+  bool fin = false;
+  std::uint8_t rsv = 0;
+  std::uint8_t opcode = 0xFF;
+  bool masked = false;
+  std::uint8_t lengthBytes = 0;  // size of the extended length field: 0, 2 or 8
+  std::uint64_t length = 0;
+  std::string payload;
+
+  /// The status code of a close frame; 1005 when it carries none.
+  std::uint16_t closeCode() const {
+    if (payload.size() < 2) return ratchet::close_code::no_status;
+    return static_cast<std::uint16_t>(static_cast<unsigned char>(payload[0]) << 8 |
+                                      static_cast<unsigned char>(payload[1]));
+  }
+};
+
+inline std::string opcodeName(std::uint8_t opcode) {
+  switch (opcode) {
+    case op::continuation:
+      return "continuation";
+    case op::text:
+      return "text";
+    case op::binary:
+      return "binary";
+    case op::close:
+      return "close";
+    case op::ping:
+      return "ping";
+    case op::pong:
+      return "pong";
+    default:
+      return "opcode " + std::to_string(opcode);
+  }
+}
+
+inline std::string describe(const Frame& f) {
+  std::string s = opcodeName(f.opcode) + (f.fin ? "" : " no-FIN") +
+                  (f.rsv ? " rsv=" + std::to_string(f.rsv) : "") + (f.masked ? " MASKED" : "") +
+                  " len=" + std::to_string(f.payload.size());
+  if (f.opcode == op::close) {
+    s += f.payload.size() < 2 ? " (no code)" : " code=" + std::to_string(f.closeCode());
+    if (f.payload.size() > 2) s += " '" + printable(std::string_view(f.payload).substr(2)) + "'";
+  } else if (!f.payload.empty()) {
+    s += " '" + printable(f.payload, 24) + "'";
+  }
+  return s;
+}
+
+inline std::string describeAll(const std::vector<Frame>& frames) {
+  std::string s;
+  for (const auto& f : frames) s += "[" + describe(f) + "] ";
+  return frames.empty() ? "(no frames)" : s;
+}
+
+/// Checks what RFC 6455 5.1-5.5 requires of every frame a server sends: no mask, no RSV bit
+/// (no extension is negotiated), a known opcode, final and at most 125 bytes when control,
+/// and the minimal length encoding (5.2).
+inline void checkFrameForm(const Frame& f) {
+  INFO("server frame: " << describe(f));
+  CHECK_FALSE(f.masked);
+  CHECK(f.rsv == 0);
+  const bool known = f.opcode <= op::binary || (f.opcode >= op::close && f.opcode <= op::pong);
+  CHECK(known);
+  if (f.opcode >= op::close) {
+    CHECK(f.fin);
+    CHECK(f.payload.size() <= 125);
+  }
+  const std::uint8_t minimal = f.length < 126 ? 0 : f.length <= 0xFFFF ? 2 : 8;
+  CHECK(f.lengthBytes == minimal);
+}
+
+/// What a test expects from the server: a whole data message (however it is fragmented), a
+/// control frame, or a close frame with a code.
+struct Event {
+  std::uint8_t opcode = 0;
+  std::string payload;
+  std::optional<std::uint16_t> code;  // close: the status code (1005: none)
+  bool emptyOr1000 = false;           // close: either no status or 1000 is right
+};
+
+inline Event text(std::string s) {
+  return {op::text, std::move(s), {}, false};
+}
+inline Event binary(std::string s) {
+  return {op::binary, std::move(s), {}, false};
+}
+inline Event pong(std::string s) {
+  return {op::pong, std::move(s), {}, false};
+}
+inline Event closeWith(std::uint16_t code) {
+  return {op::close, {}, code, false};
+}
+/// The reply to a close without status: RFC 6455 5.5.1 lets the server answer with no
+/// status or with 1000.
+inline Event closeEmptyOr1000() {
+  return {op::close, {}, {}, true};
+}
+
+inline std::string describe(const Event& e) {
+  if (e.opcode == op::close) {
+    if (e.emptyOr1000) return "close (no code or 1000)";
+    if (e.code) return "close " + std::to_string(*e.code);
+  }
+  return opcodeName(e.opcode) + " " + std::to_string(e.payload.size()) + " bytes '" +
+         printable(e.payload, 32) + "'";
+}
+
+inline std::string describeAll(const std::vector<Event>& events) {
+  std::string s;
+  for (const auto& e : events) s += "[" + describe(e) + "] ";
+  return events.empty() ? "(nothing)" : s;
+}
+
+/// The server's frames as messages and control frames: continuations are joined to the
+/// message they continue (a stray continuation stays one).
+inline std::vector<Event> toEvents(const std::vector<Frame>& frames) {
+  std::vector<Event> events;
+  std::optional<Event> message;
+  for (const auto& f : frames) {
+    if (f.opcode == op::text || f.opcode == op::binary || f.opcode == op::continuation) {
+      if (f.opcode == op::continuation && message) {
+        message->payload += f.payload;
+      } else {
+        if (message) events.push_back(std::move(*message));  // unfinished: report as is
+        message = Event{f.opcode, f.payload, {}, false};
+      }
+      if (f.fin) events.push_back(std::move(*message)), message.reset();
+      continue;
+    }
+    Event e{f.opcode, f.payload, {}, false};
+    if (f.opcode == op::close) e.code = f.closeCode();
+    events.push_back(std::move(e));
+  }
+  if (message) events.push_back(std::move(*message));
+  return events;
+}
+
+inline bool matches(const Event& got, const Event& want) {
+  if (got.opcode != want.opcode) return false;
+  if (want.opcode == op::close) {
+    if (want.emptyOr1000) return got.code == 1000 || got.code == 1005;
+    return got.code == want.code;
+  }
+  return got.payload == want.payload;
+}
+
+// ---- the client ----------------------------------------------------------------------------
+
+/// How Peer upgrades: the key it sends and any extra header lines ("Name: value\r\n").
+struct Upgrade {
+  std::string key = "dGhlIHNhbXBsZSBub25jZQ==";  // RFC 6455 1.3
+  std::string extraHeaders;
+};
+
+/// The Sec-WebSocket-Accept value for `key` (RFC 6455 4.2.2), computed by Boost.Beast.
+inline std::string acceptFor(std::string_view key) {
+  test::websocket::detail::sec_ws_accept_type accept;
+  test::websocket::detail::make_sec_ws_accept(accept,
+                                              test::beast::string_view(key.data(), key.size()));
+  return std::string(accept.data(), accept.size());
+}
+
+/// A raw WebSocket client over loopback, upgraded to `target` by its constructor.
+class Peer {
+ public:
+  explicit Peer(std::uint16_t port, std::string_view target = "/echo", Upgrade upgrade = {}) {
+    connect(port);
+    this->upgrade(target, upgrade);
+  }
+  ~Peer() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  // ---- writing ----
+
+  /// Writes all of `bytes` in one send() call where the kernel takes them (the server may
+  /// still read them in pieces). False when the connection failed or stayed full for kWait.
+  bool write(std::string_view bytes) { return writeChunked(bytes, bytes.size()); }
+
+  /// Writes `bytes` in separate send() calls of at most `chunk` bytes (TCP_NODELAY is on,
+  /// so each leaves as a segment of its own).
+  bool writeChunked(std::string_view bytes, std::size_t chunk) {
+    chunk = std::max<std::size_t>(chunk, 1);
+    for (std::size_t guard = 0; !bytes.empty() && guard < 100'000'000; ++guard) {
+      const std::size_t want = std::min(chunk, bytes.size());
+      const ssize_t n = ::send(fd_, bytes.data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd pfd{fd_, POLLOUT, 0};
+        const int r = ::poll(&pfd, 1, static_cast<int>(kWait.count()));
+        if (r == 0) return setError("write timed out (the server does not read)");
+        if (r < 0 && errno != EINTR) return setError(std::string("poll: ") + std::strerror(errno));
+        continue;
+      }
+      return setError(std::string("write: ") + std::strerror(errno));
+    }
+    return bytes.empty();
+  }
+
+  /// Writes each string with its own write.
+  bool writeEach(const std::vector<std::string>& pieces) {
+    for (const auto& p : pieces)
+      if (!write(p)) return false;
+    return true;
+  }
+
+  // ---- reading ----
+
+  /// The next server frame; nullopt when the connection ended, failed, or nothing arrived
+  /// for `wait`.
+  std::optional<Frame> readFrame(Millis wait = kWait) {
+    if (!need(2, wait)) return std::nullopt;
+    const auto b0 = static_cast<unsigned char>(buf_[pos_]);
+    const auto b1 = static_cast<unsigned char>(buf_[pos_ + 1]);
+    Frame f;
+    f.fin = (b0 & 0x80) != 0;
+    f.rsv = (b0 >> 4) & 0x7;
+    f.opcode = b0 & 0x0F;
+    f.masked = (b1 & 0x80) != 0;
+    const unsigned len7 = b1 & 0x7F;
+    f.lengthBytes = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    const std::size_t head = 2 + f.lengthBytes + (f.masked ? 4 : 0);
+    if (!need(head, wait)) return std::nullopt;
+    f.length = len7;
+    if (f.lengthBytes) {
+      f.length = 0;
+      for (std::size_t i = 0; i < f.lengthBytes; ++i)
+        f.length = (f.length << 8) | static_cast<unsigned char>(buf_[pos_ + 2 + i]);
+    }
+    if (f.length > (std::uint64_t{1} << 32)) return setError("absurd frame length"), std::nullopt;
+    if (!need(head + f.length, wait)) return std::nullopt;
+    f.payload.assign(buf_, pos_ + head, static_cast<std::size_t>(f.length));
+    if (f.masked) {
+      const char* mask = buf_.data() + pos_ + head - 4;
+      for (std::size_t i = 0; i < f.payload.size(); ++i) f.payload[i] ^= mask[i & 3];
+    }
+    consume(head + static_cast<std::size_t>(f.length));
+    return f;
+  }
+
+  /// Every frame until the server ends the connection (or `wait` passes without news).
+  std::vector<Frame> readToEnd(Millis wait = kWait) {
+    std::vector<Frame> frames;
+    for (int i = 0; i < 100'000; ++i) {
+      auto f = readFrame(wait);
+      if (!f) break;
+      frames.push_back(std::move(*f));
+    }
+    return frames;
+  }
+
+  /// The next whole data message (its frames joined), with any control frames that came
+  /// before or between its frames appended to `controls`; nullopt when something else came
+  /// (a close frame: see lastFrame()) or nothing did.
+  std::optional<Event> readMessage(std::vector<Frame>* controls = nullptr, Millis wait = kWait) {
+    std::optional<Event> message;
+    for (int i = 0; i < 1'000'000; ++i) {
+      auto f = readFrame(wait);
+      if (!f) return std::nullopt;
+      checkFrameForm(*f);
+      last_ = *f;
+      if (f->opcode == op::ping || f->opcode == op::pong) {
+        if (controls) controls->push_back(std::move(*f));
+        continue;
+      }
+      if (f->opcode == op::close) return std::nullopt;
+      if (!message) {
+        if (f->opcode == op::continuation) return std::nullopt;  // nothing to continue
+        message = Event{f->opcode, std::move(f->payload), {}, false};
+      } else {
+        if (f->opcode != op::continuation) return std::nullopt;  // a new message inside
+        message->payload += f->payload;
+      }
+      if (f->fin) return message;
+    }
+    return std::nullopt;
+  }
+  /// The last frame readMessage() read.
+  const std::optional<Frame>& lastFrame() const { return last_; }
+
+  /// True when the server ended the TCP connection with FIN (EOF) — not a reset, not a
+  /// timeout — and nothing was left unread.
+  /// The 101 response head, up to and including its blank line.
+  const std::string& responseHead() const { return head_; }
+
+  bool closedByServer() const { return eof_ && pos_ == buf_.size(); }
+  bool timedOut() const { return timedOut_; }
+
+  /// The state of the connection, for failure messages.
+  std::string status() const {
+    return "connection: " + (lastError_.empty() ? std::string("open") : lastError_) + ", " +
+           std::to_string(buf_.size() - pos_) + " unread bytes '" +
+           printable(std::string_view(buf_).substr(pos_), 32) + "'";
+  }
+
+ private:
+  void connect(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      REQUIRE_MESSAGE(errno == EINPROGRESS, "connect: " << std::strerror(errno));
+      pollfd pfd{fd_, POLLOUT, 0};
+      REQUIRE_MESSAGE(::poll(&pfd, 1, static_cast<int>(kWait.count())) == 1, "connect timed out");
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      REQUIRE_MESSAGE(err == 0, "connect: " << std::strerror(err));
+    }
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+
+  // Sends the RFC 6455 example upgrade request and consumes the 101 response; whatever
+  // follows the response stays in the buffer for readFrame().
+  void upgrade(std::string_view target, const Upgrade& u) {
+    REQUIRE(write(std::string("GET ") + std::string(target) +
+                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: " +
+                  u.key + "\r\nSec-WebSocket-Version: 13\r\n" + u.extraHeaders + "\r\n"));
+    std::size_t end = std::string::npos;
+    for (int i = 0; i < 1000 && end == std::string::npos; ++i) {
+      end = buf_.find("\r\n\r\n");
+      if (end == std::string::npos && (buf_.size() > 16384 || !fill(kWait))) break;
+    }
+    REQUIRE_MESSAGE(end != std::string::npos, "no upgrade response; " << status());
+    head_ = buf_.substr(0, end + 4);
+    consume(end + 4);
+    INFO("response:\n" << head_);
+    REQUIRE(head_.starts_with("HTTP/1.1 101 "));
+    REQUIRE(head_.find("\r\nSec-WebSocket-Accept: " + acceptFor(u.key) + "\r\n") !=
+            std::string::npos);
+  }
+
+  // True once `n` unread bytes are buffered.
+  bool need(std::size_t n, Millis wait) {
+    for (int i = 0; i < 10'000'000 && buf_.size() - pos_ < n; ++i)
+      if (!fill(wait)) return false;
+    return buf_.size() - pos_ >= n;
+  }
+
+  void consume(std::size_t n) {
+    pos_ += n;
+    if (pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+    } else if (pos_ > (1u << 20) && pos_ > buf_.size() / 2) {
+      buf_.erase(0, pos_);
+      pos_ = 0;
+    }
+  }
+
+  // Appends what arrives next to the buffer; false on EOF, error, or `wait` without data.
+  bool fill(Millis wait) {
+    if (eof_ || reset_) return false;
+    for (int i = 0; i < 1000; ++i) {
+      const ssize_t n = ::recv(fd_, tmp_.get(), kChunk, MSG_DONTWAIT);
+      if (n > 0) {
+        buf_.append(tmp_.get(), static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n == 0) {
+        eof_ = true;
+        return setError("EOF (the server closed the connection)");
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        reset_ = true;
+        return setError(std::string("read: ") + std::strerror(errno));
+      }
+      pollfd pfd{fd_, POLLIN, 0};
+      const int r = ::poll(&pfd, 1, static_cast<int>(wait.count()));
+      if (r == 0) {
+        timedOut_ = true;
+        return setError("timed out after " + std::to_string(wait.count()) + " ms");
+      }
+    }
+    return setError("read: no progress");
+  }
+
+  bool setError(std::string e) {
+    lastError_ = std::move(e);
+    return false;
+  }
+
+  static constexpr std::size_t kChunk = 256 * 1024;
+  int fd_ = -1;
+  std::unique_ptr<char[]> tmp_{new char[kChunk]};
+  std::string head_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  bool eof_ = false;
+  bool reset_ = false;
+  bool timedOut_ = false;
+  std::string lastError_;
+  std::optional<Frame> last_;
+};
+
+// ---- expectations --------------------------------------------------------------------------
+
+/// Reads everything the server sends until it ends the connection and checks, strictly, that
+/// it is exactly `expected` (in order, nothing more), every frame well formed, and that the
+/// server then closed TCP cleanly (FIN). Returns whether all held.
+inline bool expectExactly(Peer& peer, const std::vector<Event>& expected, Millis wait = kWait) {
+  const auto frames = peer.readToEnd(wait);
+  const auto events = toEvents(frames);
+  INFO("server frames: " << describeAll(frames));
+  INFO(peer.status());
+  for (const auto& f : frames) checkFrameForm(f);
+  bool same = events.size() == expected.size();
+  for (std::size_t i = 0; same && i < events.size(); ++i) same = matches(events[i], expected[i]);
+  CHECK_MESSAGE(same,
+                "expected: " << describeAll(expected) << "\n     got: " << describeAll(events));
+  CHECK_MESSAGE(peer.closedByServer(), "the server did not close the TCP connection");
+  return same && peer.closedByServer();
+}
+
+/// Reads the next event — a control frame, or a data message with its continuation frames,
+/// however many — and checks it is exactly `want` (used on a connection that goes on).
+inline bool expectNext(Peer& peer, const Event& want, Millis wait = kWait) {
+  std::vector<Frame> frames;
+  for (int i = 0; i < 100'000; ++i) {
+    auto f = peer.readFrame(wait);
+    if (!f) break;
+    checkFrameForm(*f);
+    frames.push_back(std::move(*f));
+    const auto& first = frames.front();
+    const bool openMessage = (first.opcode == op::text || first.opcode == op::binary) &&
+                             frames.back().opcode <= op::binary && !frames.back().fin;
+    if (!openMessage) break;
+  }
+  INFO(peer.status());
+  REQUIRE_MESSAGE(!frames.empty(), "no frame came; expected " << describe(want));
+  const auto events = toEvents(frames);
+  const bool ok = events.size() == 1 && matches(events[0], want);
+  CHECK_MESSAGE(ok, "expected: " << describe(want) << "\n     got: " << describeAll(frames));
+  return ok;
+}
+
+/// Reads the next message and checks it is `payload` with `opcode`, byte for byte.
+inline bool expectMessage(Peer& peer, std::uint8_t opcode, const std::string& payload) {
+  std::vector<Frame> controls;
+  auto m = peer.readMessage(&controls);
+  INFO(peer.status());
+  const std::string instead = !m && peer.lastFrame() ? describe(*peer.lastFrame()) : "-";
+  INFO("last frame read: " << instead);
+  CHECK_MESSAGE(m.has_value(),
+                "no echo of " << opcodeName(opcode) << " of " << payload.size() << " bytes");
+  if (!m) return false;
+  CHECK_MESSAGE(controls.empty(), "unexpected control frames: " << describeAll(controls));
+  CHECK_MESSAGE(m->opcode == opcode, "got " << opcodeName(m->opcode));
+  CHECK(m->payload.size() == payload.size());
+  // Compared as a bool: doctest would print both payloads, megabytes of them.
+  const bool same = m->payload == payload;
+  const auto diff =
+      std::mismatch(m->payload.begin(), m->payload.end(), payload.begin(), payload.end());
+  CHECK_MESSAGE(same, "payload differs from byte " << (diff.first - m->payload.begin()) << " on");
+  return controls.empty() && m->opcode == opcode && same;
+}
+
+/// Ends a connection that must still be healthy: a close 1000 from the client is echoed,
+/// and the server closes TCP.
+inline bool closeCleanly(Peer& peer) {
+  CHECK(peer.write(frame(op::close, closePayload(1000))));
+  return expectExactly(peer, {closeWith(1000)});
+}
+
+/// The server still echoes on a new connection.
+inline void checkStillEchoes(std::uint16_t port) {
+  Peer peer(port);
+  REQUIRE(peer.write(frame(op::text, "still here")));
+  expectNext(peer, text("still here"));
+  closeCleanly(peer);
+}
+
+/// Counts failed cases of a table, so that a loop can stop early instead of running into
+/// one timeout per case when the server is broken in a way that makes every case wait.
+class FailureBudget {
+ public:
+  explicit FailureBudget(int max = 5) : max_(max) {}
+  /// Records a case's outcome; false once the budget is spent (then stop the loop).
+  bool record(bool ok) {
+    if (!ok && ++failures_ >= max_) {
+      MESSAGE("stopping this table after " << failures_ << " failed cases");
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  int max_;
+  int failures_ = 0;
+};
+
+/// A benchmark-style line on stdout (never asserted).
+inline void bench(const std::string& what, std::size_t bytes, Clock::duration elapsed) {
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  const double mbps = ms > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / (ms / 1000.0) : 0;
+  std::printf("[bench] %-52s %10zu B %9.1f ms %8.1f MiB/s\n", what.c_str(), bytes, ms, mbps);
+  std::fflush(stdout);
+}
+
+}  // namespace conf
