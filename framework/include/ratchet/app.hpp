@@ -48,6 +48,8 @@ class App {
   void run();
   void stop();
   std::uint16_t port() const noexcept;
+  /// Connections currently open.
+  std::size_t connectionCount() const noexcept;
   const std::string& httpHost() const noexcept { return httpHost_; }
 
  private:
