@@ -41,5 +41,8 @@ void App::stop() {
 std::uint16_t App::port() const noexcept {
   return server_->port();
 }
+std::size_t App::connectionCount() const noexcept {
+  return server_->connectionCount();
+}
 
 }  // namespace ratchet
