@@ -57,35 +57,7 @@ int scaled(int normal, int small) {
   return smallScale() ? small : normal;
 }
 
-/// Aborts the process if a test case runs longer than `limit`, so that a hang fails the run
-/// with a message instead of waiting for CTest's timeout.
-class Watchdog {
- public:
-  explicit Watchdog(const char* what, std::chrono::seconds limit = 100s)
-      : thread_([this, what, limit] {
-          std::unique_lock lock(mutex_);
-          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "watchdog: '%s' still running after %llds, aborting\n", what,
-                         static_cast<long long>(limit.count()));
-            std::fflush(stderr);
-            std::abort();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using test::Watchdog;
 
 /// Polls `condition` every 2 ms until it holds or `limit` passes; returns its last value.
 /// This is polling of a state nothing notifies (the server's connectionCount(), the

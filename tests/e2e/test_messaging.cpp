@@ -29,36 +29,7 @@ using namespace std::chrono_literals;
 
 // ---- helpers -------------------------------------------------------------------------------
 
-/// Aborts the process (doctest reports the test case as crashed) if a test case runs longer
-/// than `limit`: the blocking client calls of support.hpp are not all bounded by their socket
-/// timeouts, and a hang must fail rather than wait for CTest's timeout.
-class Watchdog {
- public:
-  explicit Watchdog(const char* what, std::chrono::seconds limit = 90s)
-      : thread_([this, what, limit] {
-          std::unique_lock lock(mutex_);
-          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "watchdog: '%s' still running after %llds, aborting\n", what,
-                         static_cast<long long>(limit.count()));
-            std::fflush(stderr);
-            std::abort();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using test::Watchdog;
 
 /// State a component shares with the test thread: updated under the signal's mutex, then
 /// notified; read under the same mutex.
