@@ -11,6 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -329,6 +331,61 @@ class RawClient {
   asio::io_context ioc_;
   tcp::socket sock_;
   std::optional<Deadline> deadline_;
+};
+
+/// A RawClient with a receive buffer, for parsing exactly what the server sends (an HTTP
+/// head, a body, WebSocket frames) whatever the segmentation. Every wait is bounded by poll().
+class BufferedPeer {
+ public:
+  explicit BufferedPeer(std::uint16_t port) : raw_(port) {}
+
+  void write(std::string_view bytes) { raw_.write(bytes); }
+
+  /// The next n bytes; nullopt when the connection ended or timed out first.
+  std::optional<std::string> readBytes(std::size_t n) {
+    for (int i = 0; i < 100000 && buf_.size() < n; ++i)
+      if (!fill()) return std::nullopt;
+    if (buf_.size() < n) return std::nullopt;
+    std::string out = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return out;
+  }
+
+  /// True when the server ended the connection (EOF or reset) with nothing more to read.
+  bool closedByPeer() {
+    for (int i = 0; i < 10 && buf_.empty(); ++i)
+      if (!fill()) return eof_;
+    return false;  // unexpected bytes arrived instead
+  }
+
+ protected:
+  // Appends what arrives next to buf_; false on EOF, error or timeout.
+  bool fill() {
+    auto& sock = raw_.socket();
+    pollfd pfd{sock.native_handle(), POLLIN, 0};
+    const int timeoutMs =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout).count());
+    if (::poll(&pfd, 1, timeoutMs) <= 0) {
+      eof_ = false;
+      lastError_ = "timed out";
+      return false;
+    }
+    char tmp[65536];
+    boost::system::error_code ec;
+    const auto n = sock.read_some(asio::buffer(tmp), ec);
+    if (ec) {
+      eof_ = ec == asio::error::eof || ec == asio::error::connection_reset;
+      lastError_ = ec.message();
+      return false;
+    }
+    buf_.append(tmp, n);
+    return true;
+  }
+
+  RawClient raw_;
+  std::string buf_;
+  bool eof_ = false;
+  std::string lastError_;
 };
 
 /// A masked client frame, as RFC 6455 requires clients to send.

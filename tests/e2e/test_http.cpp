@@ -87,11 +87,10 @@ struct Frame {
 /// A RawClient with a receive buffer, so that an HTTP head, a body and WebSocket frames can be
 /// read one after the other whatever the segmentation. Every read is bounded by the socket
 /// timeout of test::RawClient.
-class Peer {
+class Peer : public test::BufferedPeer {
  public:
-  explicit Peer(std::uint16_t port) : raw_(port) {}
+  explicit Peer(std::uint16_t port) : BufferedPeer(port) {}
 
-  void write(std::string_view bytes) { raw_.write(bytes); }
   /// Disables Nagle so that small writes leave as separate segments.
   void noDelay() { raw_.socket().set_option(test::tcp::no_delay(true)); }
 
@@ -108,16 +107,6 @@ class Peer {
       if (buf_.size() > 64 * 1024 || !fill()) return std::nullopt;
     }
     return std::nullopt;
-  }
-
-  /// Exactly `n` bytes; nullopt when the connection ended (or timed out) first.
-  std::optional<std::string> readBytes(std::size_t n) {
-    for (int i = 0; i < 100000 && buf_.size() < n; ++i)
-      if (!fill()) return std::nullopt;
-    if (buf_.size() < n) return std::nullopt;
-    std::string out = buf_.substr(0, n);
-    buf_.erase(0, n);
-    return out;
   }
 
   /// The next server frame; nullopt when the connection ended (or timed out) first.
@@ -143,41 +132,6 @@ class Peer {
     f.payload = std::move(*payload);
     return f;
   }
-
-  /// True when the server ended the connection (EOF or reset) with nothing more to read.
-  bool closedByPeer() {
-    for (int i = 0; i < 10 && buf_.empty(); ++i)
-      if (!fill()) return eof_;
-    return false;  // unexpected bytes arrived instead
-  }
-
- private:
-  // Appends what arrives next to buf_; false on EOF, error or timeout. Bounded by poll():
-  // asio's synchronous reads retry forever when SO_RCVTIMEO expires, so the socket timeout
-  // alone does not bound them.
-  bool fill() {
-    auto& sock = raw_.socket();
-    pollfd pfd{sock.native_handle(), POLLIN, 0};
-    const int timeoutMs = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(test::kTimeout).count());
-    if (::poll(&pfd, 1, timeoutMs) <= 0) {
-      eof_ = false;
-      return false;
-    }
-    char tmp[65536];
-    boost::system::error_code ec;
-    const auto n = sock.read_some(test::asio::buffer(tmp), ec);
-    if (ec) {
-      eof_ = ec == test::asio::error::eof || ec == test::asio::error::connection_reset;
-      return false;
-    }
-    buf_.append(tmp, n);
-    return true;
-  }
-
-  test::RawClient raw_;
-  std::string buf_;
-  bool eof_ = false;
 };
 
 /// A parsed HTTP response.

@@ -139,11 +139,30 @@ class Chat : public ratchet::MessageComponentInterface {
   std::set<ConnectionPtr> clients_;
 };
 
+/// Counts callbacks that start while another callback of the same component is running:
+/// a component of the contract's default kind must never see one.
+class OverlapCounting {
+ public:
+  std::atomic<long> overlaps{0};
+
+ protected:
+  struct Exclusive {
+    explicit Exclusive(OverlapCounting& c) : counting(c) {
+      if (counting.inside_.fetch_add(1) != 0) ++counting.overlaps;
+    }
+    ~Exclusive() { counting.inside_.fetch_sub(1); }
+    OverlapCounting& counting;
+  };
+
+ private:
+  std::atomic<int> inside_{0};
+};
+
 /// Counts messages in plain, unguarded members: correct only if the framework serialises
 /// the callbacks as documented. The test reads them after the server has stopped. Besides
 /// the plain members (which ThreadSanitizer watches), an atomic counts callbacks that find
 /// another one still running, which catches an overlap in any build.
-class Tally : public ratchet::MessageComponentInterface {
+class Tally : public ratchet::MessageComponentInterface, public OverlapCounting {
  public:
   void onOpen(ConnectionPtr conn) override {
     const Exclusive guard(*this);
@@ -185,28 +204,17 @@ class Tally : public ratchet::MessageComponentInterface {
   long errors = 0;
   std::size_t remaining = 0;
   std::map<std::uint64_t, int> closesById;
-  // Callbacks that started while another was running.
-  std::atomic<long> overlaps{0};
   // Guarded by probe.
   Probe probe;
   int closedPublished = 0;
 
  private:
-  struct Exclusive {
-    explicit Exclusive(Tally& t) : tally(t) {
-      if (tally.inside_.fetch_add(1) != 0) ++tally.overlaps;
-    }
-    ~Exclusive() { tally.inside_.fetch_sub(1); }
-    Tally& tally;
-  };
-
-  std::atomic<int> inside_{0};
   std::set<ConnectionPtr> open_;
 };
 
 /// Tally without containers (an overlap must fail the test, not crash it): plain counters,
 /// the overlap detector, and the closes counted under the probe's mutex.
-class PlainCounter : public ratchet::MessageComponentInterface {
+class PlainCounter : public ratchet::MessageComponentInterface, public OverlapCounting {
  public:
   void onOpen(ConnectionPtr) override {
     const Exclusive guard(*this);
@@ -234,20 +242,9 @@ class PlainCounter : public ratchet::MessageComponentInterface {
   long opens = 0;
   long closes = 0;
   long errors = 0;
-  std::atomic<long> overlaps{0};
   // Guarded by probe.
   Probe probe;
   int closedPublished = 0;
-
- private:
-  struct Exclusive {
-    explicit Exclusive(PlainCounter& c) : counter(c) {
-      if (counter.inside_.fetch_add(1) != 0) ++counter.overlaps;
-    }
-    ~Exclusive() { counter.inside_.fetch_sub(1); }
-    PlainCounter& counter;
-  };
-  std::atomic<int> inside_{0};
 };
 
 /// The thread-safe counterpart: guards its own state (an atomic) and is called directly on

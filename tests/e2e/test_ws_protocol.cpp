@@ -88,14 +88,13 @@ std::string describeAll(const std::vector<Frame>& frames) {
 
 /// A RawClient after a successful upgrade, with a receive buffer for frame parsing. Every
 /// read is bounded by the socket timeout of test::RawClient.
-class WsPeer {
+class WsPeer : public test::BufferedPeer {
  public:
-  explicit WsPeer(std::uint16_t port, std::string_view target = "/echo") : raw_(port) {
+  explicit WsPeer(std::uint16_t port, std::string_view target = "/echo") : BufferedPeer(port) {
     raw_.socket().set_option(test::tcp::no_delay(true));
     raw_.upgrade(target);  // reads the 101 byte by byte: no frame is consumed with it
   }
 
-  void write(std::string_view bytes) { raw_.write(bytes); }
   void send(std::string_view text) { write(test::clientFrame(op::text, text)); }
 
   /// The next server frame; nullopt when the connection ended (or timed out) first.
@@ -153,13 +152,6 @@ class WsPeer {
     return frames;
   }
 
-  /// True when the server ended the connection (EOF or reset) with nothing more to read.
-  bool closedByPeer() {
-    for (int i = 0; i < 10 && buf_.empty(); ++i)
-      if (!fill()) return eof_;
-    return false;  // unexpected bytes arrived instead
-  }
-
   /// What the connection looks like, for failure messages.
   std::string status() const {
     std::string hex;
@@ -168,46 +160,6 @@ class WsPeer {
     return "last read error: '" + lastError_ + "', " + std::to_string(buf_.size()) +
            " unread bytes: " + hex;
   }
-
- private:
-  std::optional<std::string> readBytes(std::size_t n) {
-    for (int i = 0; i < 100000 && buf_.size() < n; ++i)
-      if (!fill()) return std::nullopt;
-    if (buf_.size() < n) return std::nullopt;
-    std::string out = buf_.substr(0, n);
-    buf_.erase(0, n);
-    return out;
-  }
-
-  // Appends what arrives next to buf_; false on EOF, error or timeout. Bounded by poll():
-  // asio's synchronous reads retry forever when SO_RCVTIMEO expires, so the socket timeout
-  // alone does not bound them.
-  bool fill() {
-    auto& sock = raw_.socket();
-    pollfd pfd{sock.native_handle(), POLLIN, 0};
-    const int timeoutMs = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(test::kTimeout).count());
-    if (::poll(&pfd, 1, timeoutMs) <= 0) {
-      eof_ = false;
-      lastError_ = "timed out";
-      return false;
-    }
-    char tmp[65536];
-    boost::system::error_code ec;
-    const auto n = sock.read_some(test::asio::buffer(tmp), ec);
-    if (ec) {
-      eof_ = ec == test::asio::error::eof || ec == test::asio::error::connection_reset;
-      lastError_ = ec.message();
-      return false;
-    }
-    buf_.append(tmp, n);
-    return true;
-  }
-
-  test::RawClient raw_;
-  std::string buf_;
-  bool eof_ = false;
-  std::string lastError_;
 };
 
 /// The two bytes of a close payload with `code`, then `reason`.
