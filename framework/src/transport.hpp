@@ -74,9 +74,6 @@ class Transport : public Connection {
     states_.emplace_back(owner, std::move(value));
     return ref;
   }
-  void eraseState(const void* owner) noexcept {
-    std::erase_if(states_, [owner](auto& s) { return s.first == owner; });
-  }
 
  protected:
   using Connection::Connection;
