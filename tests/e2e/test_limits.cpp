@@ -104,6 +104,7 @@ void slowReaderScenario(ratchet::QueuePolicy policy) {
     CHECK(ws->droppedMessages() == 0);
   } else {
     CHECK(ws->droppedMessages() > 0);
+    std::lock_guard lock(chat->closed.mutex());  // closes is written under it
     CHECK(chat->closes == 0);
   }
   slow.drop();
