@@ -25,11 +25,19 @@ App& App::route(std::string path, std::shared_ptr<MessageComponentInterface> com
 
 App& App::route(std::string path, std::shared_ptr<HttpServerInterface> component,
                 std::vector<std::string> allowedOrigins, std::string httpHost) {
+  auto ws = std::dynamic_pointer_cast<WsServer>(component);
   if (allowedOrigins.empty()) allowedOrigins.push_back(httpHost_);
   if (allowedOrigins != std::vector<std::string>{"*"})
     component = std::make_shared<OriginCheck>(std::move(component), std::move(allowedOrigins));
-  router_->add(std::move(path), std::move(component), std::move(httpHost));
+  router_->add(path, std::move(component), std::move(httpHost));
+  if (ws) webSockets_.emplace_back(std::move(path), std::move(ws));
   return *this;
+}
+
+std::shared_ptr<WsServer> App::webSocket(std::string_view path) const {
+  for (const auto& [p, ws] : webSockets_)
+    if (p == path) return ws;
+  return nullptr;
 }
 
 void App::run() {

@@ -1,22 +1,43 @@
-#include "http_response.hpp"
+#include "ratchet/http_response.hpp"
+
+#include "http_error.hpp"
+#include "http_exchange.hpp"
+#include "text.hpp"
 
 #include <fmt/format.h>
-#include <boost/beast/http/status.hpp>
 
-namespace ratchet::detail {
+namespace ratchet {
 
-std::string httpResponse(int status, std::string_view body, std::string_view headers) {
-  const auto reason =
-      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-  return fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n"
-      "Connection: close\r\n{}\r\n{}",
-      status, std::string_view(reason.data(), reason.size()), body.size(), headers, body);
+HttpResponse& HttpResponse::header(std::string_view name, std::string_view value) {
+  headers.emplace_back(name, value);
+  return *this;
 }
 
-void respondAndClose(Transport& t, int status, std::string_view body, std::string_view headers) {
-  t.write(httpResponse(status, body, headers), {}, true);
-  t.finish();
+std::string HttpResponse::serialize(bool withBody, bool keepAlive) const {
+  std::string out = detail::statusLine(status);
+  for (const auto& [name, value] : headers)
+    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+  // 1xx, 204 and 304 responses have no content and must not announce any (RFC 9110 8.6).
+  const bool noContent = status < 200 || status == 204 || status == 304;
+  if (!noContent) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());
+  out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  if (withBody && !noContent) out += body;
+  return out;
 }
 
-}  // namespace ratchet::detail
+void respond(const ConnectionPtr& conn, const Request& request, const HttpResponse& response) {
+  // A refused upgrade closes: the client wanted another protocol, not a next request.
+  bool keepAlive = request.version() >= 11 && !request.headerHasToken("connection", "close") &&
+                   !request.hasHeader("upgrade");
+  for (const auto& [name, value] : response.headers)
+    if (detail::iequals(name, "connection") && detail::iequals(detail::trim(value), "close"))
+      keepAlive = false;
+  auto& t = conn->transport();
+  t.write(response.serialize(request.method() != "HEAD", keepAlive), {}, true);
+  if (keepAlive)
+    detail::endHttpExchange(t);
+  else
+    t.finish();
+}
+
+}  // namespace ratchet

@@ -3,7 +3,7 @@
 #include "ratchet/log.hpp"
 
 #include "dispatcher.hpp"
-#include "http_response.hpp"
+#include "http_error.hpp"
 #include "text.hpp"
 
 namespace ratchet {
@@ -63,7 +63,11 @@ void OriginCheck::onMessage(ConnectionPtr from, const Message& bytes) {
 }
 
 void OriginCheck::onClose(ConnectionPtr conn) {
-  if (conn->transport().state<OriginState>(this)) impl_->next.close(conn);
+  auto& t = conn->transport();
+  if (t.state<OriginState>(this)) {
+    impl_->next.close(conn);
+    t.eraseState(this);  // a keep-alive connection is checked afresh for its next request
+  }
 }
 
 void OriginCheck::onError(ConnectionPtr conn, const Error& error) {

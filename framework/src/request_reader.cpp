@@ -1,5 +1,7 @@
 #include "request_reader.hpp"
 
+#include "text.hpp"
+
 #include <boost/asio/buffer.hpp>
 
 namespace ratchet::detail {
@@ -58,7 +60,12 @@ RequestReader::Result RequestReader::feed(std::string_view bytes) {
   }
   if (!parser_->is_done()) {
     pending_.assign(input.substr(used));  // (a self-assignment of the tail is fine)
-    return {};
+    Result more;
+    // RFC 9110 10.1.1: a client that sent `Expect: 100-continue` may wait for this.
+    if (parser_->is_header_done() && !continueSent_ &&
+        iequals(trim(parser_->get()[http::field::expect]), "100-continue"))
+      more.sendContinue = continueSent_ = true;
+    return more;
   }
   auto request = toRequest(parser_->release());
   // RFC 9112 section 3.2: exactly one Host in an HTTP/1.1 request.

@@ -25,6 +25,7 @@ class RequestReader {
     std::string why;                         // error: a short reason for the body and logs
     std::shared_ptr<const Request> request;  // done: the request
     std::string rest;                        // done: bytes after the request
+    bool sendContinue = false;  // needMore: the client awaits "100 Continue" for its body
   };
 
   explicit RequestReader(const HttpOptions& options);
@@ -39,6 +40,7 @@ class RequestReader {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string pending_;          // bytes of an incomplete request, kept until it completes
   std::size_t headerBytes_ = 0;  // header bytes the parser has consumed
+  bool continueSent_ = false;
 };
 
 }  // namespace ratchet::detail

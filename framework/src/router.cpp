@@ -1,9 +1,9 @@
 #include "ratchet/router.hpp"
 
+#include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
 #include "dispatcher.hpp"
-#include "http_response.hpp"
 #include "text.hpp"
 
 #include <stdexcept>
@@ -77,7 +77,7 @@ void Router::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) 
   const Route* route = impl_->match(*request);
   if (!route) {
     log::debug("conn {}: no route for {} {}", conn->id(), request->method(), request->target());
-    return detail::respondAndClose(t, 404, "Not found\n");
+    return respond(conn, *request, HttpResponse::text("Not found\n", 404));
   }
   t.emplaceState<RouterState>(this).route = route;
   route->target.open(conn, std::move(request));
@@ -88,7 +88,11 @@ void Router::onMessage(ConnectionPtr from, const Message& bytes) {
 }
 
 void Router::onClose(ConnectionPtr conn) {
-  if (auto* st = conn->transport().state<RouterState>(this)) st->route->target.close(conn);
+  auto& t = conn->transport();
+  if (auto* st = t.state<RouterState>(this)) {
+    st->route->target.close(conn);
+    t.eraseState(this);  // a keep-alive connection is routed afresh for its next request
+  }
 }
 
 void Router::onError(ConnectionPtr conn, const Error& error) {

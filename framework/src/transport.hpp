@@ -67,12 +67,25 @@ class Transport : public Connection {
       if (key == owner) return static_cast<T*>(value.get());
     return nullptr;
   }
+  /// The first state of type T, whoever owns it, or nullptr. I/O thread only.
+  template <class T>
+  T* findState() const noexcept {
+    for (auto& entry : states_)
+      if (auto* s = dynamic_cast<T*>(entry.second.get())) return s;
+    return nullptr;
+  }
+  /// Adds the state `owner` keeps for this connection. Layers that serve plain HTTP requests
+  /// erase it on onClose, since a keep-alive connection opens again for its next request.
   template <class T, class... Args>
   T& emplaceState(const void* owner, Args&&... args) {
     auto value = std::make_unique<T>(std::forward<Args>(args)...);
     T& ref = *value;
     states_.emplace_back(owner, std::move(value));
     return ref;
+  }
+  /// Drops the state `owner` keeps (a keep-alive request ended). I/O thread only.
+  void eraseState(const void* owner) noexcept {
+    std::erase_if(states_, [owner](auto& s) { return s.first == owner; });
   }
 
  protected:

@@ -4,15 +4,20 @@
 #include "ratchet/log.hpp"
 
 #include "dispatcher.hpp"
-#include "http_response.hpp"
+#include "http_error.hpp"
 #include "text.hpp"
 #include "ws_handshake.hpp"
 
 #include <atomic>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
 
 namespace ratchet {
 
 using detail::WsOpcode;
+
+class WsConnection;
 
 struct WsServer::Impl {
   Impl(std::shared_ptr<MessageComponentInterface> c, WsOptions opts)
@@ -25,6 +30,9 @@ struct WsServer::Impl {
   WsOptions options;
   std::vector<std::string> subprotocols;
   std::atomic<std::uint64_t> dropped{0};  // messages dropped by QueuePolicy::drop
+  // Open connections, for broadcast(). Raw pointers: each removes itself before it dies.
+  mutable std::mutex openMutex;
+  std::unordered_set<WsConnection*> open;
 };
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
@@ -98,6 +106,10 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
 
   // ---- driven by WsServer on the I/O thread ----
   void opened() {
+    {
+      std::lock_guard lock(server_.openMutex);
+      server_.open.insert(this);
+    }
     startTimers();
     server_.component.open(self());
   }
@@ -115,6 +127,10 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
 
   void closed() {
     state_.store(State::closed, std::memory_order_release);
+    {
+      std::lock_guard lock(server_.openMutex);
+      server_.open.erase(this);
+    }
     server_.component.close(self());
   }
 
@@ -258,6 +274,27 @@ const WsOptions& WsServer::options() const noexcept {
 }
 std::uint64_t WsServer::droppedMessages() const noexcept {
   return impl_->dropped.load();
+}
+
+std::size_t WsServer::connectionCount() const {
+  std::lock_guard lock(impl_->openMutex);
+  return impl_->open.size();
+}
+
+std::size_t WsServer::broadcast(const Message& message) {
+  std::vector<ConnectionPtr> targets;
+  {
+    std::lock_guard lock(impl_->openMutex);
+    targets.reserve(impl_->open.size());
+    for (auto* conn : impl_->open) targets.push_back(conn->shared_from_this());
+  }
+  std::size_t sent = 0;
+  for (const auto& conn : targets) {
+    if (!conn->isOpen()) continue;
+    conn->send(message);  // the first sends frame the message once for all
+    ++sent;
+  }
+  return sent;
 }
 
 void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace test {
 
@@ -427,6 +428,69 @@ inline http::response<http::string_body> httpRequest(std::uint16_t port,
   http::read(s, b, res);
   return res;
 }
+
+/// A persistent HTTP/1.1 connection: requests one after another (or pipelined with write()
+/// and read()), as a browser keeps its connection alive.
+class HttpSession {
+ public:
+  explicit HttpSession(std::uint16_t port) : port_(port), sock_(ioc_) {
+    sock_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    deadline_.emplace(sock_);
+  }
+  static http::request<http::string_body> make(http::verb verb, std::string target,
+                                               std::string body = {}) {
+    http::request<http::string_body> req(verb, target, 11);
+    req.body() = std::move(body);
+    return req;
+  }
+  /// Sends a request (Host and Content-Length are filled in).
+  void write(http::request<http::string_body> req) {
+    if (!req.count(http::field::host))
+      req.set(http::field::host, "127.0.0.1:" + std::to_string(port_));
+    req.prepare_payload();
+    heads_.push_back(req.method() == http::verb::head);
+    auto bounded = deadline_->scope();
+    http::write(sock_, req);
+  }
+  /// Reads the response to the oldest request written and not yet answered.
+  http::response<http::string_body> read() {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    if (!heads_.empty()) {
+      parser.skip(heads_.front());
+      heads_.erase(heads_.begin());
+    }
+    auto bounded = deadline_->scope();
+    http::read(sock_, buffer_, parser);
+    return parser.release();
+  }
+  http::response<http::string_body> request(http::request<http::string_body> req) {
+    write(std::move(req));
+    return read();
+  }
+  http::response<http::string_body> get(std::string target) {
+    return request(make(http::verb::get, std::move(target)));
+  }
+  /// True when the server ends the connection (EOF or reset) within the timeout, with no
+  /// more bytes before it.
+  bool closedByPeer() {
+    if (buffer_.size() > 0) return false;
+    char c;
+    beast::error_code ec;
+    auto bounded = deadline_->scope();
+    sock_.read_some(asio::buffer(&c, 1), ec);
+    return (ec == asio::error::eof || ec == asio::error::connection_reset) && !deadline_->fired();
+  }
+  tcp::socket& socket() { return sock_; }
+
+ private:
+  std::uint16_t port_;
+  asio::io_context ioc_;
+  tcp::socket sock_;
+  std::optional<Deadline> deadline_;
+  beast::flat_buffer buffer_;
+  std::vector<bool> heads_;  // whether each request awaiting its response was a HEAD
+};
 
 /// Sends raw request bytes; returns the response status code (0 when none came).
 inline int rawStatus(std::uint16_t port, std::string_view rawRequest) {

@@ -7,9 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ratchet {
+
+class WsServer;
 
 struct AppOptions {
   IoOptions io;
@@ -45,6 +49,10 @@ class App {
   App& route(std::string path, std::shared_ptr<HttpServerInterface> component,
              std::vector<std::string> allowedOrigins = {}, std::string httpHost = {});
 
+  /// The WebSocket server on route `path` (the first, whatever its host), or nullptr: e.g.
+  /// `app.webSocket("/chat")->broadcast(message)` pushes to that route's clients.
+  std::shared_ptr<WsServer> webSocket(std::string_view path) const;
+
   void run();
   void stop();
   std::uint16_t port() const noexcept;
@@ -56,6 +64,7 @@ class App {
   std::string httpHost_;
   AppOptions options_;
   std::shared_ptr<class Router> router_;
+  std::vector<std::pair<std::string, std::shared_ptr<WsServer>>> webSockets_;
   std::unique_ptr<class IoServer> server_;
 };
 

@@ -41,7 +41,9 @@ class MessageComponentInterface : public ComponentInterface {
 };
 
 /// A component behind HttpServer: it receives the parsed request that opened the connection
-/// (Router, WsServer, OriginCheck and plain HTTP handlers implement it).
+/// (Router, WsServer, OriginCheck and plain HTTP handlers implement it). A plain HTTP
+/// component answers with respond() (http_response.hpp) to keep the connection alive; it
+/// then sees onOpen ... onClose once per request of the connection.
 class HttpServerInterface : public ComponentInterface {
  public:
   virtual void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) = 0;

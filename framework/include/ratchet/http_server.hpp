@@ -8,10 +8,13 @@
 
 namespace ratchet {
 
-/// Reads one HTTP/1.1 request per connection with Beast's parser, within
-/// HttpOptions::maxHeaderBytes (else 431), maxBodyBytes (else 413) and handshakeTimeout
-/// (else 408 and close); malformed requests get 400. The parsed request goes to the wrapped
-/// component's onOpen(conn, request), and every byte after it to its onMessage.
+/// Reads HTTP/1.1 requests with Beast's parser, within HttpOptions::maxHeaderBytes (else
+/// 431), maxBodyBytes (else 413) and handshakeTimeout (else 408 and close); malformed
+/// requests get 400. Each parsed request goes to the wrapped component's onOpen(conn,
+/// request). After an upgrade request every later byte goes to its onMessage. A plain
+/// request answered with respond() keeps the connection alive: the component sees onClose,
+/// and the next request (pipelined ones are held meanwhile) opens it again; idle for
+/// keepAliveTimeout, it closes.
 ///
 /// Owns nothing per connection beyond the parser state; thread-safe.
 class HttpServer : public MessageComponentInterface {
@@ -25,8 +28,9 @@ class HttpServer : public MessageComponentInterface {
   void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }
 
+  struct Impl;  // implementation detail
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -39,6 +39,8 @@ struct HttpOptions {
   std::size_t maxBodyBytes = 1024 * 1024;
   /// Time allowed for the whole request to arrive; then 408 and close.
   Duration handshakeTimeout = std::chrono::seconds(10);
+  /// How long a keep-alive connection may wait idle for its next request; then it closes.
+  Duration keepAliveTimeout = std::chrono::seconds(5);
 };
 
 /// What a WebSocket send does when the client's outgoing queue is full

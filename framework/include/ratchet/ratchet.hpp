@@ -7,6 +7,7 @@
 #include "ratchet/echo_server.hpp"
 #include "ratchet/error.hpp"
 #include "ratchet/http_handler.hpp"
+#include "ratchet/http_response.hpp"
 #include "ratchet/http_server.hpp"
 #include "ratchet/io_server.hpp"
 #include "ratchet/log.hpp"

@@ -31,6 +31,12 @@ class WsServer : public HttpServerInterface {
   const WsOptions& options() const noexcept;
   /// Messages not sent because a client's queue was full (WsOptions::queuePolicy drop).
   std::uint64_t droppedMessages() const noexcept;
+  /// WebSocket connections currently open.
+  std::size_t connectionCount() const;
+  /// Sends `message` to every open connection, framed once, and returns how many it went
+  /// to. From any thread; for pushes from outside the component (its own code usually
+  /// keeps its own set of connections).
+  std::size_t broadcast(const Message& message);
 
   struct Impl;  // implementation detail
 

@@ -1,5 +1,5 @@
 #pragma once
-// Minimal HTTP responses the framework itself sends (errors, redirects of the handshake).
+// Minimal HTTP responses the framework itself sends (errors, refusals of the handshake).
 
 #include "transport.hpp"
 
@@ -8,8 +8,11 @@
 
 namespace ratchet::detail {
 
-/// "HTTP/1.1 <status> <reason>\r\n" + `headers` (each ending in \r\n) + a text/plain body,
-/// with Content-Length and Connection: close.
+/// "HTTP/1.1 <status> <reason>\r\n".
+std::string statusLine(int status);
+
+/// statusLine + `headers` (each ending in \r\n) + a text/plain body, with Content-Length and
+/// Connection: close.
 std::string httpResponse(int status, std::string_view body, std::string_view headers = {});
 
 /// Sends httpResponse(...) on `t` and ends the connection once it is written.
