@@ -14,6 +14,8 @@
 #include "ratchet/message.hpp"
 #include "ratchet/options.hpp"
 #include "ratchet/origin_check.hpp"
+#include "ratchet/push_endpoint.hpp"
 #include "ratchet/request.hpp"
 #include "ratchet/router.hpp"
+#include "ratchet/static_files.hpp"
 #include "ratchet/ws_server.hpp"
