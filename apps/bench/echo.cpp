@@ -95,6 +95,8 @@ Result runEcho(const Options& o) {
                                                            readBufferFor(o.size, o.depth)));
     w.add(*connections.back());
   }
+  Result r = makeResult(o, o.raw ? "raw-echo" : "echo");
+  if (auto s = sampleProcess(o.serverPid)) r.rssBefore = s->rssBytes;
   runner.run();
   openAll(runner);
   runner.onEachWorkerAndWait([](Worker& w) {
@@ -102,6 +104,7 @@ Result runEcho(const Options& o) {
       if (c->state() == Connection::State::open) static_cast<EchoConnection*>(c)->startSending();
   });
   const Measurement m = runner.measure();
+  if (auto s = sampleProcess(o.serverPid)) r.rssAfter = s->rssBytes;
   runner.onEachWorkerAndWait([](Worker& w) {
     for (Connection* c : w.connections()) static_cast<EchoConnection*>(c)->stopSending();
   });
@@ -114,7 +117,6 @@ Result runEcho(const Options& o) {
     runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
   closeAll(runner);
   runner.stop();
-  Result r = makeResult(o, o.raw ? "raw-echo" : "echo");
   addMeasurement(r, runner, m);
   return r;
 }
