@@ -47,10 +47,11 @@ Fields fields(const Result& r) {
   }
   if (r.rssBefore) f.emplace_back("server_rss_before_bytes", *r.rssBefore);
   if (r.rssAfter) f.emplace_back("server_rss_after_bytes", *r.rssAfter);
-  if (r.rssBefore && r.rssAfter && r.connections)
+  f.emplace_back("connected", r.connected);
+  if (r.rssBefore && r.rssAfter && r.connected)
     f.emplace_back("server_rss_per_connection_bytes",
                    (static_cast<double>(*r.rssAfter) - static_cast<double>(*r.rssBefore)) /
-                       static_cast<double>(r.connections));
+                       static_cast<double>(r.connected));
   f.emplace_back("failures", r.failureTotal());
   for (std::size_t k = 0; k < kFailureKinds; ++k)
     f.emplace_back("failures_" + std::string(failureName(static_cast<Failure>(k))), r.failures[k]);

@@ -20,6 +20,7 @@ struct Result {
   bool binary = false;
   double seconds = 0;  // measured window
   std::uint64_t messages = 0, bytes = 0, handshakes = 0;
+  std::uint64_t connected = 0;  // connections that opened (idle: RSS is divided by this)
   Histogram latency;  // round trip (echo), fan-out (broadcast), whole handshake (handshake)
   std::array<std::uint64_t, kFailureKinds> failures{};
   std::optional<double> serverCpuSeconds;

@@ -44,6 +44,7 @@ void addMeasurement(Result& r, const Runner& runner, const Measurement& m) {
   r.serverCpuSeconds = m.serverCpuSeconds;
   r.latency = runner.latency();
   r.failures = runner.failures();
+  r.connected = runner.totals().connected;
 }
 
 void openAll(Runner& runner) {
