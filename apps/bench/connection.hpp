@@ -1,0 +1,98 @@
+#pragma once
+// One client connection, WebSocket or raw TCP: connect from a chosen loopback address,
+// upgrade, read and check the server's frames, answer pings, write what the scenario wants
+// in gathered writes, and close with a complete close handshake. Scenarios derive from it.
+
+#include "client_frame.hpp"
+#include "stats.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bench {
+
+using Clock = std::chrono::steady_clock;
+class Worker;
+
+/// Where connections go and how they talk.
+struct Target {
+  boost::asio::ip::tcp::endpoint endpoint;
+  bool raw = false;                // plain TCP: no upgrade, no frames
+  std::size_t rawMessageSize = 0;  // raw: every this many bytes are one message
+  std::string upgradeRequest;      // WebSocket: the request every connection sends
+  unsigned sourceAddresses = 16;
+};
+
+class Connection : protected FrameHandler {
+ public:
+  enum class State { idle, connecting, upgrading, open, closing, closeReceived, done };
+
+  Connection(Worker& worker, std::size_t readBufferSize);
+  ~Connection() override = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Connects from source address number `source` (see sourceAddress), then upgrades;
+  /// onOpen follows. May be called again once the previous attempt is done.
+  void start(std::size_t source);
+  /// Closes cleanly: WebSocket close 1000 and wait for the server's close and its end of TCP;
+  /// raw: shut down our side and wait for the server's. Ignored unless open.
+  void close();
+  /// Fails the connection if the current step has run past its deadline.
+  void checkTimeout(Clock::time_point now);
+  State state() const noexcept { return state_; }
+  /// Starts a write of pending control frames and of what fillWrite() adds, unless one is
+  /// in progress (then it follows when that one completes).
+  void kickWrite();
+
+ protected:
+  /// The upgrade (or TCP connect, raw) is complete.
+  virtual void onOpen() = 0;
+  /// Adds the buffers of data messages to send now; they must stay valid until the next call.
+  virtual void fillWrite(std::vector<boost::asio::const_buffer>& out, Clock::time_point now) = 0;
+  /// The attempt ended (once per start); `clean` when no failure was counted for it.
+  virtual void onFinished(bool clean) = 0;
+
+  /// Counts a failure (with a line on stderr for the first few) and drops the connection.
+  void fail(Failure kind, std::string_view detail);
+  /// Counts a failure without dropping the connection.
+  void countFailure(Failure kind, std::string_view detail);
+
+  Worker& worker_;
+  Clock::time_point readTime_;  // when the data being processed arrived
+  bool binary_ = false;         // opcode of data messages the scenario sends
+
+ private:
+  void onPing(std::string_view payload) final;
+  void onClose(std::uint16_t code) final;
+  void onConnected(const boost::system::error_code& ec);
+  void read();
+  void onRead(const boost::system::error_code& ec, std::size_t n);
+  bool consumeUpgrade(const char*& p, std::size_t& n);
+  void deliverRaw(const char* p, std::size_t n);
+  void onEof();
+  void finish();
+  void setState(State s, Clock::duration timeout);
+
+  boost::asio::ip::tcp::socket socket_;
+  std::vector<char> readBuffer_;
+  std::string head_;  // upgrade response being assembled
+  FrameParser parser_;
+  std::string controlPending_, controlWriting_;
+  std::vector<boost::asio::const_buffer> writeBuffers_;
+  bool writing_ = false;
+  bool failed_ = false;
+  bool paced_ = false;  // counted in the worker's connects in flight
+  State state_ = State::idle;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  std::uint64_t rawOffset_ = 0;
+  std::uint32_t generation_ = 0;  // attempts so far; completion handlers carry theirs
+  friend class Worker;            // sets paced_
+};
+
+}  // namespace bench

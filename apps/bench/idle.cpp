@@ -1,0 +1,50 @@
+// idle: opens N connections, measures the server's RSS before and after, holds them, then
+// each sends one message whose echo is checked (they must still be alive), and all close.
+
+#include "echo.hpp"
+#include "scenario.hpp"
+
+#include <memory>
+
+namespace bench {
+
+Result runIdle(const Options& o) {
+  Runner runner(o, "idle", makeTarget(o, o.size));
+  const EchoShared shared(o.size, !o.raw);
+  std::vector<std::unique_ptr<EchoConnection>> connections;
+  for (std::size_t i = 0; i < o.connections; ++i) {
+    Worker& w = runner.workerFor(i);
+    connections.push_back(std::make_unique<EchoConnection>(w, shared, 1, o.binary, 1, 1024));
+    w.add(*connections.back());
+  }
+  Result r = makeResult(o, "idle");
+  if (auto s = sampleProcess(o.serverPid)) r.rssBefore = s->rssBytes;
+  runner.run();
+  openAll(runner);
+  runner.sleepFor(0.5);  // let the server finish its side of the last upgrades
+  if (auto s = sampleProcess(o.serverPid)) r.rssAfter = s->rssBytes;
+  runner.setPhase(Phase::measure);
+  runner.sleepFor(o.hold);
+  runner.onEachWorkerAndWait([](Worker& w) {
+    for (Connection* c : w.connections())
+      if (c->state() == Connection::State::open) static_cast<EchoConnection*>(c)->startSending();
+  });
+  if (!runner.waitUntil(
+          [&] {
+            const Totals t = runner.totals();
+            return t.sent == t.messages + t.abandoned;
+          },
+          10))
+    runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
+  runner.setPhase(Phase::drain);
+  const Totals t = runner.totals();
+  closeAll(runner);
+  runner.stop();
+  Measurement m;
+  m.seconds = o.hold;
+  m.delta = t;
+  addMeasurement(r, runner, m);
+  return r;
+}
+
+}  // namespace bench

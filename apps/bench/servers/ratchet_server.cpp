@@ -1,0 +1,58 @@
+// ratchet-bench-server: the ratchet side of the benchmarks. /echo is ratchet::EchoServer,
+// /broadcast relays every message to all other clients. No connection limits, any Origin.
+
+#include "server_args.hpp"
+
+#include <ratchet/ratchet.hpp>
+
+#include <iostream>
+#include <shared_mutex>
+#include <unordered_set>
+
+namespace {
+
+// The chat of ratchet's README made thread-safe, so it runs on each connection's own I/O
+// thread: a reader lock per message, a writer lock per open/close. The same Message goes to
+// every other client, so ratchet frames it once and shares the frame between their queues.
+class Broadcast : public ratchet::MessageComponentInterface {
+ public:
+  void onOpen(ratchet::ConnectionPtr c) override {
+    std::unique_lock lock(mutex_);
+    clients_.insert(std::move(c));
+  }
+  void onMessage(ratchet::ConnectionPtr from, const ratchet::Message& m) override {
+    std::shared_lock lock(mutex_);
+    for (const auto& c : clients_)
+      if (c != from) c->send(m);
+  }
+  void onClose(ratchet::ConnectionPtr c) override {
+    std::unique_lock lock(mutex_);
+    clients_.erase(c);
+  }
+  void onError(ratchet::ConnectionPtr c, const ratchet::Error&) override { c->close(); }
+  bool isThreadSafe() const noexcept override { return true; }
+
+ private:
+  std::shared_mutex mutex_;
+  std::unordered_set<ratchet::ConnectionPtr> clients_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const auto args = bench::parseServerArgs(argc, argv, "ratchet-bench-server");
+  ratchet::AppOptions options;
+  options.io.threads = args.threads;
+  options.io.maxConnections = 0;  // the benchmarks open up to 100 000 from few addresses
+  options.io.maxConnectionsPerIp = 0;
+  options.io.backlog = 4096;
+  ratchet::App app("localhost", static_cast<std::uint16_t>(args.port), args.address, options);
+  app.route("/echo", std::make_shared<ratchet::EchoServer>(), {"*"});
+  app.route("/broadcast", std::make_shared<Broadcast>(), {"*"});
+  bench::printListening(args.address, app.port());
+  app.run();
+  return 0;
+} catch (const std::exception& e) {
+  std::cerr << "ratchet-bench-server: " << e.what() << '\n';
+  return 1;
+}

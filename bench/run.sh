@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs the benchmark matrix of issue 5: every scenario against ratchet and its peers, server
+# pinned to CPU 0 and client to CPU 1, the median of several runs per cell; prints the
+# table and ratios and writes bench/RESULTS.md. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--only REGEX]
+#
+# --quick: 1 run per cell, 2 s measured. --only: cells whose "cell server" name matches.
+# $BUILD_DIR (default build-bench) must hold a build (scripts/build.sh).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build-bench}
+BIN=$ROOT/$BUILD_DIR/apps/bench
+RUNS=3 DURATION=10 WARMUP=2 HOLD=5 ONLY=. QUICK=0
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 RUNS=1 DURATION=2 WARMUP=0.5 HOLD=1 ;;
+    --runs) RUNS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--runs N] [--duration S] [--only REGEX]" >&2; exit 2 ;;
+  esac
+  shift
+done
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+for tool in "$BIN/ratchet-bench" "$BIN/ratchet-bench-server" "$BIN/bench-beast-echo"; do
+  [[ -x $tool ]] || { echo "missing $tool: run BUILD_DIR=$BUILD_DIR scripts/build.sh" >&2; exit 1; }
+done
+[[ -d $ROOT/bench/node_modules/ws ]] || (cd "$ROOT/bench" && npm ci --no-audit --no-fund)
+ulimit -n "$(ulimit -Hn)"
+
+RESULTS=$ROOT/$BUILD_DIR/bench-results.jsonl
+COMMANDS=$ROOT/$BUILD_DIR/bench-commands.txt
+: >"$RESULTS"
+: >"$COMMANDS"
+
+# cell|ratchet-bench arguments|servers (the path is /broadcast for broadcast, else /echo)
+CELLS=(
+  "echo-100x32|echo --connections 100 --size 32 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-100x4k|echo --connections 100 --size 4096 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-1000x32|echo --connections 1000 --size 32 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-1000x4k|echo --connections 1000 --size 4096 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "handshake|handshake --connections 50|ratchet-1t ratchet-2t beast-echo node-echo python-echo"
+  "broadcast-1000|broadcast --connections 1000 --size 64 --depth 32|ratchet-1t beast-chat node-broadcast python-broadcast"
+  "idle-10k|idle --connections 10000 --hold $HOLD|ratchet-1t beast-echo node-echo python-echo"
+)
+
+for cell in "${CELLS[@]}"; do
+  IFS='|' read -r name args servers <<<"$cell"
+  for server in $servers; do
+    [[ "$name $server" =~ $ONLY ]] || continue
+    path=/echo
+    [[ $name == broadcast* ]] && path=/broadcast
+    for run in $(seq "$RUNS"); do
+      start_server "$server" 0
+      url=ws://127.0.0.1:$SERVER_PORT$path
+      [[ $server == tcp-echo ]] && url=tcp://127.0.0.1:$SERVER_PORT
+      cmd=(taskset -c 1 "$BIN/ratchet-bench" $args --url "$url" --duration "$DURATION"
+           --warmup "$WARMUP" --server-pid "$SERVER_PID" --label "$name $server" --quiet
+           --json "$RESULTS")
+      echo "== $name $server run $run: ${cmd[*]}"
+      echo "taskset -c 0 $(server_cmd "$server") --port 0   # then: ${cmd[*]/$RESULTS/FILE}" >>"$COMMANDS"
+      "${cmd[@]}" >/dev/null || echo "   (failures counted: see the failures column)"
+      stop_server
+    done
+  done
+done
+
+/usr/bin/python3 "$ROOT/bench/summarize.py" "$RESULTS" "$COMMANDS" "$ROOT/bench/RESULTS.md" \
+  "$([[ $QUICK == 1 ]] && echo "--quick: 1 run, ${DURATION} s" || echo "median of $RUNS runs, ${DURATION} s")"
