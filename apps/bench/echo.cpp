@@ -8,6 +8,16 @@
 
 namespace bench {
 
+void awaitEchoes(Runner& runner) {
+  const bool done = runner.waitUntil(
+      [&] {
+        const Totals t = runner.totals();
+        return t.sent == t.messages + t.abandoned;
+      },
+      10);
+  if (!done) runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
+}
+
 EchoShared::EchoShared(std::size_t size, bool websocket)
     : payload(size, 1), wireFiller(payload.tmpl().substr(payload.fieldBytes())) {
   // The filler starts at a multiple of 4, so its mask phase is 0 in every message.
@@ -108,13 +118,7 @@ Result runEcho(const Options& o) {
   runner.onEachWorkerAndWait([](Worker& w) {
     for (Connection* c : w.connections()) static_cast<EchoConnection*>(c)->stopSending();
   });
-  if (!runner.waitUntil(
-          [&] {
-            const Totals t = runner.totals();
-            return t.sent == t.messages + t.abandoned;
-          },
-          10))
-    runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
+  awaitEchoes(runner);
   closeAll(runner);
   runner.stop();
   addMeasurement(r, runner, m);

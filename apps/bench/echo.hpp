@@ -47,4 +47,9 @@ class EchoConnection final : public Connection {
   bool sending_ = false;
 };
 
+class Runner;
+/// Waits (at most 10 s) until every message sent has been echoed or abandoned; counts a
+/// timeout failure otherwise.
+void awaitEchoes(Runner& runner);
+
 }  // namespace bench

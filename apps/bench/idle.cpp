@@ -29,13 +29,7 @@ Result runIdle(const Options& o) {
     for (Connection* c : w.connections())
       if (c->state() == Connection::State::open) static_cast<EchoConnection*>(c)->startSending();
   });
-  if (!runner.waitUntil(
-          [&] {
-            const Totals t = runner.totals();
-            return t.sent == t.messages + t.abandoned;
-          },
-          10))
-    runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
+  awaitEchoes(runner);
   runner.setPhase(Phase::drain);
   const Totals t = runner.totals();
   closeAll(runner);
