@@ -124,9 +124,6 @@ std::string_view StaticFiles::contentType(std::string_view fileName) noexcept {
 void StaticFiles::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
   const auto& req = *request;
   auto answer = [&](const HttpResponse& r) { respond(conn, req, r); };
-  if (req.method() != "GET" && req.method() != "HEAD")
-    return answer(HttpResponse::text("Method not allowed\n", 405).header("Allow", "GET, HEAD"));
-
   auto urlPath = req.path();
   if (!urlPath.starts_with(options_.urlPrefix)) return answer(notFound());
   urlPath.remove_prefix(options_.urlPrefix.size());
@@ -145,6 +142,9 @@ void StaticFiles::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> requ
     log::debug("conn {}: {} resolves outside the document root", conn->id(), req.path());
     return answer(notFound());
   }
+  // Only for what exists: a path no file answers to is 404 whatever the method.
+  if (req.method() != "GET" && req.method() != "HEAD")
+    return answer(HttpResponse::text("Method not allowed\n", 405).header("Allow", "GET, HEAD"));
   if (fs::is_directory(path, ec)) {
     if (!decoded->ends_with('/')) {
       const auto query = req.query();

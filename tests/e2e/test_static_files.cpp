@@ -100,6 +100,7 @@ TEST_CASE("static files: content types, index, HEAD, on one keep-alive connectio
   const auto post = s.request(HttpSession::make(http::verb::post, "/index.html", "x"));
   CHECK(post.result_int() == 405);
   CHECK(post[http::field::allow] == "GET, HEAD");
+  CHECK(s.request(HttpSession::make(http::verb::post, "/missing", "x")).result_int() == 404);
 
   // The WebSocket route beside it is unaffected.
   test::WsClient ws(server.port(), "/echo");

@@ -9,7 +9,7 @@
 
 namespace ratchet {
 
-/// Serves files under `root` for GET and HEAD (others get 405):
+/// Serves files under `root` for GET and HEAD (other methods on a file get 405):
 ///
 ///     app.route("/*", std::make_shared<ratchet::StaticFiles>("web"));
 ///
