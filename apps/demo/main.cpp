@@ -1,47 +1,42 @@
-// ratchet-demo: the server the README's first command starts. /echo echoes, /chat relays
-// every message to everyone else.
+// ratchet-demo: the server the README's first command starts. A browser chat, a command bot,
+// an echo endpoint and server push on one port, with the pages served by ratchet itself.
+
+#include "demo.hpp"
 
 #include <ratchet/ratchet.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <set>
 #include <string>
 #include <string_view>
 
-namespace {
+#ifndef RATCHET_DEMO_WEB_ROOT
+#define RATCHET_DEMO_WEB_ROOT "web"
+#endif
 
-struct Chat : ratchet::MessageComponentInterface {
-  std::set<ratchet::ConnectionPtr> clients;  // callbacks are serialised: no mutex
-  void onOpen(ratchet::ConnectionPtr c) override { clients.insert(c); }
-  void onMessage(ratchet::ConnectionPtr from, const ratchet::Message& m) override {
-    for (auto& c : clients)
-      if (c != from) c->send(m);
-  }
-  void onClose(ratchet::ConnectionPtr c) override { clients.erase(c); }
-  void onError(ratchet::ConnectionPtr c, const ratchet::Error& e) override {
-    ratchet::log::warn("chat: conn {}: {}", c->id(), e.what());
-    c->close();
-  }
-};
+namespace {
 
 struct Args {
   std::string host = "localhost";
   std::string address = "0.0.0.0";
   unsigned port = 8080;
   unsigned threads = 0;
+  demo::Options demo{RATCHET_DEMO_WEB_ROOT, {}};
 };
 
 [[noreturn]] void usage(int status) {
   std::fprintf(status ? stderr : stdout,
                "usage: ratchet-demo [--host NAME] [--address ADDR] [--port N] [--threads N]\n"
-               "                    [--log-level trace|debug|info|warn|error|off]\n");
+               "                    [--web-root DIR] [--push-token TOKEN]\n"
+               "                    [--log-level trace|debug|info|warn|error|off]\n"
+               "POST /push is on only with a token (--push-token or RATCHET_PUSH_TOKEN).\n");
   std::exit(status);
 }
 
 Args parse(int argc, char** argv) {
   Args a;
+  if (const char* token = std::getenv("RATCHET_PUSH_TOKEN")) a.demo.pushToken = token;
   for (int i = 1; i < argc; ++i) {
     const std::string_view opt = argv[i];
     if (opt == "-h" || opt == "--help") usage(0);
@@ -55,6 +50,10 @@ Args parse(int argc, char** argv) {
       a.port = static_cast<unsigned>(std::stoul(value));
     else if (opt == "--threads")
       a.threads = static_cast<unsigned>(std::stoul(value));
+    else if (opt == "--web-root")
+      a.demo.webRoot = value;
+    else if (opt == "--push-token")
+      a.demo.pushToken = value;
     else if (opt == "--log-level")
       ratchet::log::setLevel(ratchet::log::parseLevel(value));
     else
@@ -71,12 +70,14 @@ int main(int argc, char** argv) try {
   ratchet::AppOptions options;
   options.io.threads = args.threads;
   ratchet::App app(args.host, static_cast<std::uint16_t>(args.port), args.address, options);
-  // The demo is reached as localhost and 127.0.0.1 alike; both are allowed browser origins.
-  app.route("/chat", std::make_shared<Chat>(), {args.host, "localhost", "127.0.0.1", "[::1]"});
-  app.route("/echo", std::make_shared<ratchet::EchoServer>(), {"*"});
+  demo::mount(app, args.demo);
+  const std::string base = args.host + ':' + std::to_string(app.port());
   std::cout << "ratchet-demo listening on " << args.address << ':' << app.port() << '\n'
-            << "  echo: ws://" << args.host << ':' << app.port() << "/echo\n"
-            << "  chat: ws://" << args.host << ':' << app.port() << "/chat\n"
+            << "  chat page: http://" << base << "/\n"
+            << "  bot page:  http://" << base << "/bot.html\n"
+            << "  echo:      ws://" << base << "/echo\n"
+            << "  push:      POST http://" << base << "/push"
+            << (args.demo.pushToken.empty() ? " (off: no --push-token)\n" : "\n")
             << "Press Ctrl-C to stop." << std::endl;
   app.run();
   return 0;
