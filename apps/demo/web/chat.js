@@ -21,7 +21,6 @@
 
   let ws = null;
   let retryMs = RETRY_MIN_MS;
-  let retryTimer = 0;
   // The join request in effect: sent on every (re)connect until the server rejects it, so a
   // restarted server gets us back under the same name without the user doing anything.
   let wantJoin = null;
@@ -59,7 +58,7 @@
       const delay = retryMs / 2 + Math.random() * retryMs / 2;
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       setState('closed', `offline · retrying in ${(delay / 1000).toFixed(1)} s`);
-      retryTimer = setTimeout(connect, delay);
+      setTimeout(connect, delay);
     };
   }
 
@@ -174,6 +173,7 @@
         li.tabIndex = 0;
         li.title = `message ${name} privately`;
         li.onclick = () => { ui.to.value = name; ui.text.focus(); };
+        li.onkeydown = (e) => { if (e.key === 'Enter') li.onclick(); };
       }
       return li;
     }));
