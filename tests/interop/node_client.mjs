@@ -112,6 +112,15 @@ class Client {
   }
 }
 
+/** The next message of `c`, which must be a JSON text message of `type`. */
+async function nextOfType(c, type, what) {
+  const got = await c.next(what);
+  expect(!got.binary, `${what}: ${describe(got)} is not text`);
+  const message = JSON.parse(got.data.toString());
+  expect(message.type === type, `${what}: ${got.data}, expected type ${type}`);
+  return message;
+}
+
 async function echoRoundTrip(c, data, binary) {
   const sent = {data: Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), binary};
   await c.send(data, {binary});
@@ -167,33 +176,31 @@ const checks = [
     expect(code === 4000, `server answered close 4000 with code ${code} reason ` +
                           `${JSON.stringify(reason)} (1006: no close frame)`);
   }],
-  ['chat: broadcast to everyone but the sender', async (base) => {
+  ['chat: JSON join, notices and a message to everyone', async (base) => {
     const a = await Client.connect(`${base}/chat`);
     let b;
     try {
+      await a.send(JSON.stringify({type: 'join', name: 'node-a'}));
+      await nextOfType(a, 'joined', "A's welcome");
+      await nextOfType(a, 'users', 'the user list at A');
       b = await Client.connect(`${base}/chat`);
-      await a.send('from A');
-      let got = await b.next("A's message at B");
-      expect(!got.binary && got.data.toString() === 'from A',
-             `B received ${describe(got)}, expected 'from A'`);
-      // B got A's message, so if the server had echoed it to A it would already be queued
-      // for A ahead of anything B sends now.
-      await b.send('from B');
-      got = await a.next("B's message at A");
-      expect(got.data.toString() === 'from B',
-             `A's next message is ${describe(got)}, expected 'from B' ` +
-             '(A must not receive its own message)');
-      await a.send('again from A');
-      got = await b.next("A's second message at B");
-      expect(got.data.toString() === 'again from A',
-             `B's next message is ${describe(got)}, expected 'again from A' ` +
-             '(B must not receive its own message)');
-      // Binary messages are broadcast with their type.
-      const blob = randomBytes(300);
-      await b.send(blob, {binary: true});
-      got = await a.next("B's binary message at A");
-      expect(got.binary && got.data.equals(blob),
-             `A received ${describe(got)}, expected B's binary(300 bytes)`);
+      await b.send(JSON.stringify({type: 'join', name: 'node-b'}));
+      await nextOfType(b, 'joined', "B's welcome");
+      let got = await nextOfType(a, 'system', 'the join notice at A');
+      expect(got.message === 'node-b joined', `A was told ${JSON.stringify(got)}`);
+      got = await nextOfType(a, 'users', 'the new user list at A');
+      expect(JSON.stringify(got.users) === '["node-a","node-b"]',
+             `A's user list is ${JSON.stringify(got)}`);
+      await nextOfType(b, 'users', 'the user list at B');
+
+      await a.send(JSON.stringify({message: 'from A é'}));
+      for (const [c, who] of [[b, 'B'], [a, 'A']]) {
+        got = await nextOfType(c, 'usermsg', `A's message at ${who}`);
+        expect(got.name === 'node-a' && got.message === 'from A é',
+               `${who} received ${JSON.stringify(got)}`);
+      }
+      await b.send(randomBytes(10), {binary: true});
+      await nextOfType(b, 'error', 'the error for a binary message');
     } finally {
       await a.closeQuietly();
       if (b) await b.closeQuietly();

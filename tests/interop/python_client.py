@@ -10,6 +10,7 @@ Every wait is bounded, so a hung server fails the test instead of hanging it.
 """
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -133,32 +134,41 @@ async def check_close(base):
            f"reason {ws.close_reason!r} (1006: no close frame)")
 
 
+async def recv_json(ws, what):
+    got = await recv(ws, what)
+    expect(isinstance(got, str), f"{what}: {describe(got)} is not a text message")
+    return json.loads(got)
+
+
+async def expect_type(ws, kind, what):
+    got = await recv_json(ws, what)
+    expect(got.get("type") == kind, f"{what}: {got!r}, expected type {kind!r}")
+    return got
+
+
 async def check_chat(base):
     a = await connect(base + "/chat")
     b = None
     try:
+        await bounded(a.send(json.dumps({"type": "join", "name": "py-a"})), "A joins")
+        await expect_type(a, "joined", "A's welcome")
+        await expect_type(a, "users", "the user list at A")
         b = await connect(base + "/chat")
-        await bounded(a.send("from A"), "A sends")
-        got = await recv(b, "A's message at B")
-        expect(got == "from A", f"B received {describe(got)}, expected 'from A'")
-        # B got A's message, so if the server had echoed it to A it would already be queued
-        # for A ahead of anything B sends now.
-        await bounded(b.send("from B"), "B sends")
-        got = await recv(a, "B's message at A")
-        expect(got == "from B",
-               f"A's next message is {describe(got)}, expected 'from B' "
-               f"(A must not receive its own message)")
-        # And the other way round.
-        await bounded(a.send("again from A"), "A sends again")
-        got = await recv(b, "A's second message at B")
-        expect(got == "again from A",
-               f"B's next message is {describe(got)}, expected 'again from A' "
-               f"(B must not receive its own message)")
-        # Binary messages are broadcast with their type.
-        blob = os.urandom(300)
-        await bounded(b.send(blob), "B sends binary")
-        got = await recv(a, "B's binary message at A")
-        expect(got == blob, f"A received {describe(got)}, expected B's binary(300 bytes)")
+        await bounded(b.send(json.dumps({"type": "join", "name": "py-b"})), "B joins")
+        await expect_type(b, "joined", "B's welcome")
+        got = await expect_type(a, "system", "the join notice at A")
+        expect(got["message"] == "py-b joined", f"A was told {got!r}")
+        got = await expect_type(a, "users", "the new user list at A")
+        expect(got["users"] == ["py-a", "py-b"], f"A's user list is {got!r}")
+        await expect_type(b, "users", "the user list at B")
+
+        await bounded(a.send(json.dumps({"message": "from A é"})), "A says something")
+        for ws, who in ((b, "B"), (a, "A")):
+            got = await expect_type(ws, "usermsg", f"A's message at {who}")
+            expect(got["name"] == "py-a" and got["message"] == "from A é",
+                   f"{who} received {got!r}")
+        await bounded(b.send(b"\x00binary"), "B sends binary")
+        await expect_type(b, "error", "the error for a binary message")
     finally:
         await close_quietly(a)
         if b is not None:
@@ -171,7 +181,7 @@ CHECKS = [
     ("echo: fragmented message", check_fragmented),
     ("echo: ping -> pong", check_ping),
     ("echo: close 4000 'bye' echoed", check_close),
-    ("chat: broadcast to everyone but the sender", check_chat),
+    ("chat: JSON join, notices and a message to everyone", check_chat),
 ]
 
 
