@@ -20,9 +20,11 @@ struct CountingPage : ratchet::HttpServerInterface {
   }
   void onMessage(ratchet::ConnectionPtr, const ratchet::Message&) override {}
   void onClose(ratchet::ConnectionPtr) override {
-    std::lock_guard l(m);
-    ++closes;
-    closed.notify();
+    {
+      std::lock_guard l(m);
+      ++closes;
+    }
+    closed.notify();  // not under m: waitFor() holds the signal's mutex while it takes m
   }
   void onError(ratchet::ConnectionPtr, const ratchet::Error&) override {}
   std::pair<int, int> counts() {
