@@ -8,7 +8,7 @@
 #include "request_reader.hpp"
 #include "transport.hpp"
 
-#include <optional>
+#include <memory>
 
 namespace ratchet {
 
@@ -22,12 +22,12 @@ struct HttpState final : detail::Transport::LayerState {
     upgraded,   // the connection changed protocol: every byte goes up as it comes
   };
 
-  HttpState(HttpServer::Impl& server, const HttpOptions& options) : server(server) {
-    reader.emplace(options);
-  }
+  HttpState(HttpServer::Impl& server, const HttpOptions& options)
+      : server(server), reader(std::make_unique<detail::RequestReader>(options)) {}
 
   HttpServer::Impl& server;
-  std::optional<detail::RequestReader> reader;
+  // Only while a request is read: an upgraded connection lives long and must stay small.
+  std::unique_ptr<detail::RequestReader> reader;
   Phase phase = Phase::reading;
   bool idle = false;      // keep-alive: no byte of the next request yet
   std::string pipelined;  // bytes that came while a request was being answered
@@ -74,6 +74,7 @@ struct HttpServer::Impl {
     // respond(), and requests the client pipelines behind it wait their turn.
     const bool upgrade = result.request->hasHeader("upgrade");
     st.phase = upgrade ? HttpState::Phase::upgraded : HttpState::Phase::answering;
+    st.reader.reset();
     next.open(conn, std::move(result.request));
     if (result.rest.empty()) return;
     if (upgrade)  // (a client may send its first WebSocket frame at once)
@@ -98,7 +99,7 @@ struct HttpServer::Impl {
     auto& t = conn->transport();
     st.phase = HttpState::Phase::reading;
     st.idle = true;
-    st.reader.emplace(options);
+    st.reader = std::make_unique<detail::RequestReader>(options);
     next.close(conn);
     awaitRequest(t, st);
     if (st.pipelined.empty()) return;

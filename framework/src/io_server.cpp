@@ -8,7 +8,7 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -131,8 +131,7 @@ class TcpConnection final : public detail::Transport {
     // Append to the last segment unless it is being written, shared, or full.
     if (segments_.size() <= inFlight_ || segments_.back().shared ||
         segments_.back().owned.size() + n > kCoalesceLimit) {
-      segments_.emplace_back();
-      segments_.back().owned = std::move(spare_);
+      pushSegment().owned = std::move(spare_);
       spare_.clear();
     }
     auto& out = segments_.back().owned;
@@ -147,7 +146,7 @@ class TcpConnection final : public detail::Transport {
     if (writeClosed_) return false;
     if (!force && overLimit(bytes->size())) return false;
     queued_ += bytes->size();
-    segments_.push_back(Segment{{}, std::move(bytes)});
+    pushSegment().shared = std::move(bytes);
     startWriteLocked();
     return true;
   }
@@ -227,6 +226,10 @@ class TcpConnection final : public detail::Transport {
  private:
   enum class State : std::uint8_t { open, closed };
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
+  // The largest write buffer kept for reuse: small messages then cost no allocation, and a
+  // connection that once sent something big does not hold that much memory while idle.
+  static constexpr std::size_t kSpareLimit = 2048;
+  static constexpr std::size_t kFreeSegments = 2;
   static constexpr std::size_t kMaxGather = 64;
 
   // The queue limit holds for what is already queued: one message larger than the limit
@@ -240,6 +243,14 @@ class TcpConnection final : public detail::Transport {
     std::shared_ptr<const std::string> shared;
     std::string_view bytes() const noexcept { return shared ? std::string_view(*shared) : owned; }
   };
+
+  Segment& pushSegment() {
+    if (free_.empty())
+      segments_.emplace_back();
+    else
+      segments_.splice(segments_.end(), free_, free_.begin());
+    return segments_.back();
+  }
 
   std::shared_ptr<TcpConnection> self() {
     return std::static_pointer_cast<TcpConnection>(shared_from_this());
@@ -317,11 +328,15 @@ class TcpConnection final : public detail::Transport {
     writing_ = false;
     for (std::size_t i = 0; i < inFlight_; ++i) {
       auto& front = segments_.front();
-      if (!front.shared && front.owned.capacity() <= kCoalesceLimit) {
+      if (!front.shared && front.owned.capacity() <= kSpareLimit) {
         front.owned.clear();
         spare_ = std::move(front.owned);  // reused by the next write: no allocation
       }
-      segments_.pop_front();
+      front = Segment{};
+      if (free_.size() < kFreeSegments)
+        free_.splice(free_.end(), segments_, segments_.begin());
+      else
+        segments_.pop_front();
     }
     inFlight_ = 0;
     queued_ -= std::min<std::size_t>(queued_, written);
@@ -359,7 +374,11 @@ class TcpConnection final : public detail::Transport {
   bool corked_ = false;
 
   std::mutex mutex_;  // guards the write queue below
-  std::deque<Segment> segments_;
+  // A list: its elements never move (a write in flight points into them), and unlike a
+  // std::deque it allocates nothing while empty, as most connections are. Written nodes
+  // wait in free_ for reuse, so a steady stream of writes allocates no node.
+  std::list<Segment> segments_;
+  std::list<Segment> free_;
   std::string spare_;
   std::vector<asio::const_buffer> gather_;
   std::size_t inFlight_ = 0;

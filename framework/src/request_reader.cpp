@@ -4,6 +4,8 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include <iterator>
+
 namespace ratchet::detail {
 
 namespace http = boost::beast::http;
@@ -11,8 +13,9 @@ namespace http = boost::beast::http;
 namespace {
 
 std::shared_ptr<const Request> toRequest(http::request<http::string_body>&& m) {
+  // Reserved exactly: a WebSocket connection keeps its request as long as it lives.
   std::vector<Request::Header> headers;
-  headers.reserve(16);
+  headers.reserve(static_cast<std::size_t>(std::distance(m.begin(), m.end())));
   for (const auto& field : m)
     headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   return std::make_shared<const Request>(std::string(m.method_string()), std::string(m.target()),
