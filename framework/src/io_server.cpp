@@ -74,6 +74,7 @@ struct IoServer::Impl : std::enable_shared_from_this<IoServer::Impl> {
   detail::Dispatcher<MessageComponentInterface> dispatcher;
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;
+  tcp::endpoint acceptedPeer;  // filled by accept() itself: no getpeername() per connection
   std::optional<asio::signal_set> signals;
   std::optional<asio::steady_timer> acceptRetry;
   std::atomic<std::size_t> connectionCount{0};
@@ -396,29 +397,29 @@ class TcpConnection final : public detail::Transport {
 
 void IoServer::Impl::accept() {
   Worker& target = *workers[nextWorker++ % workers.size()];
-  acceptor->async_accept(target.context, [self = shared_from_this(), &target](const error_code& ec,
-                                                                              tcp::socket socket) {
-    if (self->stopRequested) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      // Out of descriptors and the like: say so, wait a little, go on.
-      log::warn("accept: {}", ec.message());
-      self->acceptRetry.emplace(self->workers[0]->context);
-      self->acceptRetry->expires_after(std::chrono::milliseconds(100));
-      self->acceptRetry->async_wait([self](const error_code& e) {
-        if (!e && !self->stopRequested) self->accept();
+  acceptor->async_accept(
+      target.context, acceptedPeer,
+      [self = shared_from_this(), &target](const error_code& ec, tcp::socket socket) {
+        if (self->stopRequested) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          // Out of descriptors and the like: say so, wait a little, go on.
+          log::warn("accept: {}", ec.message());
+          self->acceptRetry.emplace(self->workers[0]->context);
+          self->acceptRetry->expires_after(std::chrono::milliseconds(100));
+          self->acceptRetry->async_wait([self](const error_code& e) {
+            if (!e && !self->stopRequested) self->accept();
+          });
+          return;
+        }
+        self->onAccepted(target, std::move(socket));
+        self->accept();
       });
-      return;
-    }
-    self->onAccepted(target, std::move(socket));
-    self->accept();
-  });
 }
 
 void IoServer::Impl::onAccepted(Worker& worker, tcp::socket socket) {
   error_code ec;
-  const auto peer = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
+  const tcp::endpoint peer = acceptedPeer;
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; report them as a.b.c.d.
   auto address =
       peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
