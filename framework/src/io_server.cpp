@@ -129,8 +129,9 @@ class TcpConnection final : public detail::Transport {
     std::lock_guard lock(mutex_);
     if (writeClosed_) return false;
     if (!force && overLimit(n)) return false;
-    // Append to the last segment unless it is being written, shared, or full.
-    if (segments_.size() <= inFlight_ || segments_.back().shared ||
+    // Append to the last segment unless it is shared or full. (No write holds pointers into
+    // the queue between calls: each attempt gathers the buffers afresh.)
+    if (segments_.empty() || segments_.back().shared ||
         segments_.back().owned.size() + n > kCoalesceLimit) {
       pushSegment().owned = std::move(spare_);
       spare_.clear();
@@ -159,12 +160,20 @@ class TcpConnection final : public detail::Transport {
       // stopped reading does not hold the connection (and its queue) any longer.
       self->setTimer(self->server_.options.lingerTimeout, [raw = self.get()] { raw->finalize(); });
       std::lock_guard lock(self->mutex_);
-      // With bytes still queued, the last write's completion ends the stream instead.
+      // With bytes still queued, the stream ends once they are sent (startWriteLocked).
       if (!self->writing_ && self->segments_.empty())
         self->endWritesLocked();
       else
         self->startWriteLocked();
     });
+  }
+
+  void releaseBuffers() override {
+    std::lock_guard lock(mutex_);
+    if (!segments_.empty()) return;
+    std::string().swap(spare_);
+    free_.clear();
+    std::vector<asio::const_buffer>().swap(gather_);
   }
 
   void abort() override {
@@ -214,7 +223,7 @@ class TcpConnection final : public detail::Transport {
     {
       std::lock_guard lock(mutex_);
       writeClosed_ = true;
-      if (!writing_) segments_.clear();
+      segments_.clear();
       queued_ = 0;
     }
     auto self = this->self();
@@ -227,9 +236,9 @@ class TcpConnection final : public detail::Transport {
  private:
   enum class State : std::uint8_t { open, closed };
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
-  // The largest write buffer kept for reuse: small messages then cost no allocation, and a
-  // connection that once sent something big does not hold that much memory while idle.
-  static constexpr std::size_t kSpareLimit = 2048;
+  // The largest write buffer kept for reuse, so that messages up to about this size cost no
+  // allocation; releaseBuffers() gives it back when the connection goes quiet.
+  static constexpr std::size_t kSpareLimit = 32 * 1024;
   static constexpr std::size_t kFreeSegments = 2;
   static constexpr std::size_t kMaxGather = 64;
 
@@ -296,8 +305,11 @@ class TcpConnection final : public detail::Transport {
     finalize();
   }
 
-  // Starts writing what is queued, unless a write is running or the read handler holds
-  // writes back to batch them. Safe from any thread: off the I/O thread it posts.
+  // Sends what is queued, unless the socket is full (a wait for it is pending) or the read
+  // handler holds writes back to batch them. The sends are non-blocking and made right here:
+  // the kernel usually takes everything, so no asynchronous operation (and no allocation) is
+  // needed; what it cannot take waits until the socket is writable. Safe from any thread:
+  // off the I/O thread it posts.
   void startWriteLocked() {
     if (writing_ || segments_.empty() || writeClosed_) return;
     if (!onIoThread()) {
@@ -312,23 +324,46 @@ class TcpConnection final : public detail::Transport {
       return;
     }
     if (corked_) return;
-    gather_.clear();
-    for (auto& s : segments_) {
-      if (gather_.size() == kMaxGather) break;
-      gather_.push_back(asio::buffer(s.bytes()));
+    error_code ec;
+    while (!segments_.empty()) {
+      gather_.clear();
+      std::size_t gathered = 0, skip = frontOffset_;
+      for (auto& s : segments_) {
+        if (gather_.size() == kMaxGather) break;
+        gather_.push_back(asio::buffer(s.bytes()) + skip);
+        gathered += gather_.back().size();
+        skip = 0;
+      }
+      const std::size_t n = socket_.write_some(gather_, ec);
+      if (ec) break;
+      consumeLocked(n);
+      if (n < gathered) break;  // the kernel took only part: it is full
     }
-    inFlight_ = gather_.size();
-    writing_ = true;
-    asio::async_write(socket_, gather_, [self = self()](const error_code& ec, std::size_t n) {
-      self->onWritten(ec, n);
-    });
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (ec) {
+      writeClosed_ = true;  // nothing more can be sent; fail() needs the lock we hold
+      post([self = self(), ec] { self->fail(ec); });
+    } else if (!segments_.empty()) {
+      writing_ = true;
+      socket_.async_wait(tcp::socket::wait_write,
+                         [self = self()](const error_code& e) { self->onWritable(e); });
+    } else if (finishRequested_) {
+      endWritesLocked();
+    }
   }
 
-  void onWritten(const error_code& ec, std::size_t written) {
-    std::unique_lock lock(mutex_);
-    writing_ = false;
-    for (std::size_t i = 0; i < inFlight_; ++i) {
+  // Drops `n` sent bytes from the front of the queue (and the empty segments after them).
+  void consumeLocked(std::size_t n) {
+    queued_ -= std::min<std::size_t>(queued_, n);
+    while (!segments_.empty()) {
       auto& front = segments_.front();
+      const std::size_t left = front.bytes().size() - frontOffset_;
+      if (n < left) {
+        frontOffset_ += n;
+        break;
+      }
+      n -= left;
+      frontOffset_ = 0;
       if (!front.shared && front.owned.capacity() <= kSpareLimit) {
         front.owned.clear();
         spare_ = std::move(front.owned);  // reused by the next write: no allocation
@@ -339,20 +374,17 @@ class TcpConnection final : public detail::Transport {
       else
         segments_.pop_front();
     }
-    inFlight_ = 0;
-    queued_ -= std::min<std::size_t>(queued_, written);
-    if (state_ == State::closed) {
-      segments_.clear();
-      return;
-    }
+  }
+
+  void onWritable(const error_code& ec) {
+    std::unique_lock lock(mutex_);
+    writing_ = false;
+    if (state_ == State::closed) return;
     if (ec) {
       lock.unlock();
       return fail(ec);
     }
-    if (!segments_.empty())
-      startWriteLocked();
-    else if (finishRequested_)
-      endWritesLocked();
+    startWriteLocked();
   }
 
   // Everything is written: send FIN and give the peer a moment to send its own.
@@ -382,7 +414,7 @@ class TcpConnection final : public detail::Transport {
   std::list<Segment> free_;
   std::string spare_;
   std::vector<asio::const_buffer> gather_;
-  std::size_t inFlight_ = 0;
+  std::size_t frontOffset_ = 0;  // bytes of the first segment already sent
   std::atomic<std::size_t> queued_{0};
   bool writing_ = false;
   bool flushPosted_ = false;

@@ -34,6 +34,9 @@ class Transport : public Connection {
   virtual void finish() = 0;
   /// Drops the connection now. Thread-safe; idempotent.
   virtual void abort() = 0;
+  /// Gives back the memory kept for reuse by writes, when nothing is queued: for a
+  /// connection that has gone quiet. Call on the I/O thread.
+  virtual void releaseBuffers() {}
 
   /// Runs `fn` once after `delay` on this connection's I/O thread, replacing any timer set
   /// before; cancelled when the transport closes. Call on the I/O thread.

@@ -164,7 +164,8 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   enum class State : std::uint8_t { open, closing, closed };
   // Messages up to this size are copied into the connection's write buffer; larger ones
   // (and any message sent twice) become one shared frame.
-  static constexpr std::size_t kCopyLimit = 1024;
+  // The connection's buffer is reused, so a copy costs no allocation.
+  static constexpr std::size_t kCopyLimit = 16 * 1024;
 
   std::shared_ptr<WsConnection> self() {
     return std::static_pointer_cast<WsConnection>(shared_from_this());
@@ -232,6 +233,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
         return transport_->abort();
       } else {
         parser_.shrink();  // silent: give back message buffers
+        transport_->releaseBuffers();
         pingSent_ = true;
         char header[detail::kMaxServerHeader];
         const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
