@@ -47,6 +47,11 @@ struct Worker {
       context.get_executor()};
   std::unique_ptr<char[]> readBuffer{new char[kReadBufferSize]};
   std::unordered_set<std::shared_ptr<TcpConnection>> connections;
+  // While a read handler runs, writes on this thread only queue up; the connections written
+  // to are listed here and flushed when it returns. An echo goes out in one send, and a
+  // broadcast of several messages costs each recipient one send, not one per message.
+  bool delivering = false;
+  std::vector<std::shared_ptr<TcpConnection>> flushList;
   std::optional<asio::steady_timer> shutdownDeadline;
   bool stopping = false;
   bool drained = false;  // stopping and no connection left
@@ -290,10 +295,17 @@ class TcpConnection final : public detail::Transport {
 
   // Hands received bytes up the stack; writes made meanwhile are sent together after.
   void deliver(std::string_view bytes) {
-    corked_ = true;
+    worker_.delivering = true;
     server_.dispatcher.message(shared_from_this(), Message::binary(bytes));
-    corked_ = false;
+    worker_.delivering = false;
+    // (An index: a write that fails posts its error, it never adds to the list.)
+    for (std::size_t i = 0; i < worker_.flushList.size(); ++i) worker_.flushList[i]->flush();
+    worker_.flushList.clear();
+  }
+
+  void flush() {
     std::lock_guard lock(mutex_);
+    flushListed_ = false;
     startWriteLocked();
   }
 
@@ -323,7 +335,13 @@ class TcpConnection final : public detail::Transport {
       }
       return;
     }
-    if (corked_) return;
+    if (worker_.delivering) {
+      if (!flushListed_) {
+        flushListed_ = true;
+        worker_.flushList.push_back(self());
+      }
+      return;
+    }
     error_code ec;
     while (!segments_.empty()) {
       gather_.clear();
@@ -404,7 +422,6 @@ class TcpConnection final : public detail::Transport {
   tcp::socket socket_;
   std::atomic<State> state_{State::open};  // written on the I/O thread, read anywhere
   std::atomic<bool> finishRequested_{false};
-  bool corked_ = false;
 
   std::mutex mutex_;  // guards the write queue below
   // A list: its elements never move (a write in flight points into them), and unlike a
@@ -418,6 +435,7 @@ class TcpConnection final : public detail::Transport {
   std::atomic<std::size_t> queued_{0};
   bool writing_ = false;
   bool flushPosted_ = false;
+  bool flushListed_ = false;  // in worker_.flushList
   bool writeClosed_ = false;
 
   std::optional<asio::steady_timer> timer_;
