@@ -87,7 +87,7 @@ void ChatRoom::onMessage(ConnectionPtr from, const ratchet::Message& message) {
   if (*type == "join") {
     join(from, it->second, *in);
   } else if (*type == "users") {
-    sendUsers(&from);
+    sendJson(from, usersMessage());
   } else if (type->empty() || *type == "message") {
     say(from, it->second, *in);
   } else {
@@ -109,8 +109,7 @@ void ChatRoom::join(const ConnectionPtr& conn, Member& member, const json::objec
 
   const std::string key = toLower(name);
   if (!member.name.empty()) {
-    if (key != toLower(member.name))
-      return sendError(conn, "you are \"" + member.name + "\": a name cannot change");
+    if (key != toLower(member.name)) return refuseRename(conn, member);
     return sendJson(conn, joinedMessage(member));  // joining twice is harmless
   }
   if (byName_.contains(key))
@@ -120,7 +119,11 @@ void ChatRoom::join(const ConnectionPtr& conn, Member& member, const json::objec
   byName_.emplace(key, conn);
   sendJson(conn, joinedMessage(member));
   toMembers(systemMessage(member.name + " joined"), conn.get());
-  sendUsers(nullptr);
+  toMembers(usersMessage());
+}
+
+void ChatRoom::refuseRename(const ConnectionPtr& conn, const Member& member) {
+  sendError(conn, "you are \"" + member.name + "\": a name cannot change");
 }
 
 void ChatRoom::say(const ConnectionPtr& conn, Member& member, const json::object& in) {
@@ -138,7 +141,7 @@ void ChatRoom::say(const ConnectionPtr& conn, Member& member, const json::object
     join(conn, member, in);
     if (member.name.empty()) return;  // join refused, and said why
   } else if (!trim(*name).empty() && toLower(trim(*name)) != toLower(member.name)) {
-    return sendError(conn, "you are \"" + member.name + "\": a name cannot change");
+    return refuseRename(conn, member);
   }
 
   json::object out{{"type", "usermsg"},
@@ -160,13 +163,11 @@ void ChatRoom::say(const ConnectionPtr& conn, Member& member, const json::object
   if (target->second != conn) conn->send(message);
 }
 
-void ChatRoom::sendUsers(const ConnectionPtr* only) {
+json::object ChatRoom::usersMessage() const {
   json::array names;
   names.reserve(byName_.size());
   for (const auto& [key, conn] : byName_) names.emplace_back(connections_.at(conn).name);
-  json::object out{{"type", "users"}, {"users", std::move(names)}};
-  if (only) return sendJson(*only, out);
-  toMembers(out);
+  return {{"type", "users"}, {"users", std::move(names)}};
 }
 
 void ChatRoom::toMembers(const json::object& out, const ratchet::Connection* except) {
@@ -184,7 +185,7 @@ void ChatRoom::onClose(ConnectionPtr conn) {
   if (name.empty()) return;
   byName_.erase(toLower(name));
   toMembers(systemMessage(name + " left"));
-  sendUsers(nullptr);
+  toMembers(usersMessage());
 }
 
 void ChatRoom::onError(ConnectionPtr conn, const ratchet::Error& error) {

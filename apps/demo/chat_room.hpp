@@ -45,7 +45,8 @@ class ChatRoom : public ratchet::MessageComponentInterface {
 
   void join(const ratchet::ConnectionPtr& conn, Member& member, const boost::json::object& in);
   void say(const ratchet::ConnectionPtr& conn, Member& member, const boost::json::object& in);
-  void sendUsers(const ratchet::ConnectionPtr* only);
+  void refuseRename(const ratchet::ConnectionPtr& conn, const Member& member);
+  boost::json::object usersMessage() const;
   void toMembers(const boost::json::object& out, const ratchet::Connection* except = nullptr);
 
   Limits limits_;

@@ -137,10 +137,8 @@ class TcpConnection final : public detail::Transport {
     // Append to the last segment unless it is shared or full. (No write holds pointers into
     // the queue between calls: each attempt gathers the buffers afresh.)
     if (segments_.empty() || segments_.back().shared ||
-        segments_.back().owned.size() + n > kCoalesceLimit) {
-      pushSegment().owned = std::move(spare_);
-      spare_.clear();
-    }
+        segments_.back().owned.size() + n > kCoalesceLimit)
+      pushSegment();
     auto& out = segments_.back().owned;
     out.append(a).append(b);
     queued_ += n;
@@ -153,7 +151,8 @@ class TcpConnection final : public detail::Transport {
     if (writeClosed_) return false;
     if (!force && overLimit(bytes->size())) return false;
     queued_ += bytes->size();
-    pushSegment().shared = std::move(bytes);
+    pushSegment();
+    segments_.back().shared = std::move(bytes);
     startWriteLocked();
     return true;
   }
@@ -165,18 +164,13 @@ class TcpConnection final : public detail::Transport {
       // stopped reading does not hold the connection (and its queue) any longer.
       self->setTimer(self->server_.options.lingerTimeout, [raw = self.get()] { raw->finalize(); });
       std::lock_guard lock(self->mutex_);
-      // With bytes still queued, the stream ends once they are sent (startWriteLocked).
-      if (!self->writing_ && self->segments_.empty())
-        self->endWritesLocked();
-      else
-        self->startWriteLocked();
+      self->startWriteLocked();  // ends the stream once the queue is sent
     });
   }
 
   void releaseBuffers() override {
     std::lock_guard lock(mutex_);
     if (!segments_.empty()) return;
-    std::string().swap(spare_);
     free_.clear();
     std::vector<asio::const_buffer>().swap(gather_);
   }
@@ -241,9 +235,10 @@ class TcpConnection final : public detail::Transport {
  private:
   enum class State : std::uint8_t { open, closed };
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
-  // The largest write buffer kept for reuse, so that messages up to about this size cost no
-  // allocation; releaseBuffers() gives it back when the connection goes quiet.
-  static constexpr std::size_t kSpareLimit = 32 * 1024;
+  // Sent segments kept for reuse with their buffers (up to kReuseLimit bytes), so that
+  // messages up to about that size cost no allocation; releaseBuffers() gives them back
+  // when the connection goes quiet.
+  static constexpr std::size_t kReuseLimit = 32 * 1024;
   static constexpr std::size_t kFreeSegments = 2;
   static constexpr std::size_t kMaxGather = 64;
 
@@ -259,12 +254,11 @@ class TcpConnection final : public detail::Transport {
     std::string_view bytes() const noexcept { return shared ? std::string_view(*shared) : owned; }
   };
 
-  Segment& pushSegment() {
+  void pushSegment() {
     if (free_.empty())
       segments_.emplace_back();
     else
       segments_.splice(segments_.end(), free_, free_.begin());
-    return segments_.back();
   }
 
   std::shared_ptr<TcpConnection> self() {
@@ -323,7 +317,11 @@ class TcpConnection final : public detail::Transport {
   // needed; what it cannot take waits until the socket is writable. Safe from any thread:
   // off the I/O thread it posts.
   void startWriteLocked() {
-    if (writing_ || segments_.empty() || writeClosed_) return;
+    if (writing_ || writeClosed_) return;
+    if (segments_.empty()) {
+      if (finishRequested_) endWritesLocked();
+      return;
+    }
     if (!onIoThread()) {
       if (!flushPosted_) {
         flushPosted_ = true;
@@ -382,15 +380,13 @@ class TcpConnection final : public detail::Transport {
       }
       n -= left;
       frontOffset_ = 0;
-      if (!front.shared && front.owned.capacity() <= kSpareLimit) {
-        front.owned.clear();
-        spare_ = std::move(front.owned);  // reused by the next write: no allocation
-      }
-      front = Segment{};
-      if (free_.size() < kFreeSegments)
-        free_.splice(free_.end(), segments_, segments_.begin());
-      else
+      if (free_.size() == kFreeSegments || front.owned.capacity() > kReuseLimit) {
         segments_.pop_front();
+        continue;
+      }
+      front.owned.clear();  // its capacity serves the next write
+      front.shared.reset();
+      free_.splice(free_.end(), segments_, segments_.begin());
     }
   }
 
@@ -424,12 +420,10 @@ class TcpConnection final : public detail::Transport {
   std::atomic<bool> finishRequested_{false};
 
   std::mutex mutex_;  // guards the write queue below
-  // A list: its elements never move (a write in flight points into them), and unlike a
-  // std::deque it allocates nothing while empty, as most connections are. Written nodes
-  // wait in free_ for reuse, so a steady stream of writes allocates no node.
+  // A list: unlike a std::deque it allocates nothing while empty, as most connections are,
+  // and sent nodes move to free_ with their buffers, so steady writes allocate nothing.
   std::list<Segment> segments_;
   std::list<Segment> free_;
-  std::string spare_;
   std::vector<asio::const_buffer> gather_;
   std::size_t frontOffset_ = 0;  // bytes of the first segment already sent
   std::atomic<std::size_t> queued_{0};
