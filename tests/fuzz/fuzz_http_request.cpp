@@ -13,9 +13,9 @@
 //
 // Input: byte 0 chooses the chunk sizes (bits 0-4) and the limits (bit 5); the rest is fed.
 
-#include "request_reader.hpp"
-#include "text.hpp"
-#include "ws_handshake.hpp"
+#include "codec/request_reader.hpp"
+#include "codec/text.hpp"
+#include "codec/ws_handshake.hpp"
 
 #include <algorithm>
 #include <cstddef>

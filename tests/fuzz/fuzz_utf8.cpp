@@ -9,7 +9,7 @@
 //
 // Input: byte 0 seeds the chunk sizes; the rest is the text.
 
-#include "ratchet/detail/utf8.hpp"
+#include "codec/utf8.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -15,8 +15,8 @@
 // Input: byte 0 chooses the chunk sizes (bits 0-4), the limits (bits 5-6) and whether
 // shrink() is called between chunks (bit 7); the rest is the stream.
 
-#include "ratchet/detail/utf8.hpp"
-#include "ratchet/detail/ws_frame.hpp"
+#include "codec/utf8.hpp"
+#include "codec/ws_frame.hpp"
 
 #include <algorithm>
 #include <cstddef>

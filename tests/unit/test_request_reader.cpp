@@ -1,5 +1,5 @@
 // RequestReader: one HTTP request from bytes split anywhere, within limits.
-#include "request_reader.hpp"
+#include "codec/request_reader.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "ratchet/detail/utf8.hpp"
+#include "codec/utf8.hpp"
 
 #include <doctest/doctest.h>
 

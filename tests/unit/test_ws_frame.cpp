@@ -1,5 +1,5 @@
-#include "ratchet/detail/utf8.hpp"
-#include "ratchet/detail/ws_frame.hpp"
+#include "codec/utf8.hpp"
+#include "codec/ws_frame.hpp"
 
 #include <doctest/doctest.h>
 

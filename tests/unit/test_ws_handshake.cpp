@@ -1,5 +1,5 @@
 // The server side of the RFC 6455 opening handshake.
-#include "ws_handshake.hpp"
+#include "codec/ws_handshake.hpp"
 
 #include <doctest/doctest.h>
 

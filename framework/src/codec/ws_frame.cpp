@@ -1,4 +1,4 @@
-#include "ratchet/detail/ws_frame.hpp"
+#include "codec/ws_frame.hpp"
 
 #include <algorithm>
 #include <cstring>

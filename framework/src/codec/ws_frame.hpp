@@ -2,7 +2,7 @@
 // The WebSocket wire format (RFC 6455 section 5), sans I/O: a streaming parser for frames
 // from clients and writers for frames from the server.
 
-#include "ratchet/detail/utf8.hpp"
+#include "codec/utf8.hpp"
 
 #include <cstddef>
 #include <cstdint>

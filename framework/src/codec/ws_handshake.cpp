@@ -1,6 +1,6 @@
-#include "ws_handshake.hpp"
+#include "codec/ws_handshake.hpp"
 
-#include "text.hpp"
+#include "codec/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>

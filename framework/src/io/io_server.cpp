@@ -2,8 +2,8 @@
 
 #include "ratchet/log.hpp"
 
-#include "dispatcher.hpp"
-#include "transport.hpp"
+#include "core/dispatcher.hpp"
+#include "io/transport.hpp"
 
 #include <boost/asio.hpp>
 

@@ -6,8 +6,8 @@
 #include "ratchet/component.hpp"
 #include "ratchet/log.hpp"
 
-#include "serial_queue.hpp"
-#include "transport.hpp"
+#include "core/serial_queue.hpp"
+#include "io/transport.hpp"
 
 #include <exception>
 #include <memory>

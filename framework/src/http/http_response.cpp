@@ -1,8 +1,8 @@
 #include "ratchet/http_response.hpp"
 
-#include "http_error.hpp"
-#include "http_exchange.hpp"
-#include "text.hpp"
+#include "http/http_error.hpp"
+#include "http/http_exchange.hpp"
+#include "codec/text.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "ratchet/request.hpp"
 
-#include "text.hpp"
+#include "codec/text.hpp"
 
 namespace ratchet {
 

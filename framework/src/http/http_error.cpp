@@ -1,4 +1,4 @@
-#include "http_error.hpp"
+#include "http/http_error.hpp"
 
 #include <fmt/format.h>
 #include <boost/beast/http/status.hpp>

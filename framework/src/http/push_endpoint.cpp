@@ -5,7 +5,7 @@
 #include "ratchet/log.hpp"
 #include "ratchet/ws_server.hpp"
 
-#include "text.hpp"
+#include "codec/text.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>

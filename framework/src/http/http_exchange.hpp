@@ -2,7 +2,7 @@
 // The hand-over between HttpServer and the plain HTTP components above it
 // (framework-internal).
 
-#include "transport.hpp"
+#include "io/transport.hpp"
 
 namespace ratchet::detail {
 

@@ -3,8 +3,8 @@
 #include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
-#include "dispatcher.hpp"
-#include "text.hpp"
+#include "core/dispatcher.hpp"
+#include "codec/text.hpp"
 
 #include <stdexcept>
 

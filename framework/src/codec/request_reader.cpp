@@ -1,6 +1,6 @@
-#include "request_reader.hpp"
+#include "codec/request_reader.hpp"
 
-#include "text.hpp"
+#include "codec/text.hpp"
 
 #include <boost/asio/buffer.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Minimal HTTP responses the framework itself sends (errors, refusals of the handshake).
 
-#include "transport.hpp"
+#include "io/transport.hpp"
 
 #include <string>
 #include <string_view>

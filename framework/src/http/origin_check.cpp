@@ -2,9 +2,9 @@
 
 #include "ratchet/log.hpp"
 
-#include "dispatcher.hpp"
-#include "http_error.hpp"
-#include "text.hpp"
+#include "core/dispatcher.hpp"
+#include "http/http_error.hpp"
+#include "codec/text.hpp"
 
 namespace ratchet {
 

@@ -3,7 +3,7 @@
 #include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
-#include "text.hpp"
+#include "codec/text.hpp"
 
 #include <fmt/format.h>
 

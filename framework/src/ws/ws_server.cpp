@@ -1,12 +1,12 @@
 #include "ratchet/ws_server.hpp"
 
-#include "ratchet/detail/ws_frame.hpp"
+#include "codec/ws_frame.hpp"
 #include "ratchet/log.hpp"
 
-#include "dispatcher.hpp"
-#include "http_error.hpp"
-#include "text.hpp"
-#include "ws_handshake.hpp"
+#include "core/dispatcher.hpp"
+#include "http/http_error.hpp"
+#include "codec/text.hpp"
+#include "codec/ws_handshake.hpp"
 
 #include <atomic>
 #include <mutex>

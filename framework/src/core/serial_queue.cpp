@@ -1,6 +1,6 @@
-#include "serial_queue.hpp"
+#include "core/serial_queue.hpp"
 
-#include "transport.hpp"
+#include "io/transport.hpp"
 
 #include <map>
 

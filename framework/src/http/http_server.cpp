@@ -2,11 +2,11 @@
 
 #include "ratchet/log.hpp"
 
-#include "dispatcher.hpp"
-#include "http_error.hpp"
-#include "http_exchange.hpp"
-#include "request_reader.hpp"
-#include "transport.hpp"
+#include "core/dispatcher.hpp"
+#include "http/http_error.hpp"
+#include "http/http_exchange.hpp"
+#include "codec/request_reader.hpp"
+#include "io/transport.hpp"
 
 #include <memory>
 
