@@ -19,6 +19,8 @@ struct AppOptions {
   IoOptions io;
   HttpOptions http;
   WsOptions ws;
+  /// Serve https:// and wss:// on the port (the same as io.tls; set one of them).
+  std::optional<TlsOptions> tls;
 };
 
 /// IoServer(HttpServer(Router)) in one object:
