@@ -18,7 +18,6 @@ struct CountingPage : ratchet::HttpServerInterface {
     }
     ratchet::respond(conn, *r, ratchet::HttpResponse::text("page " + std::string(r->target())));
   }
-  void onMessage(ratchet::ConnectionPtr, const ratchet::Message&) override {}
   void onClose(ratchet::ConnectionPtr) override {
     {
       std::lock_guard l(m);

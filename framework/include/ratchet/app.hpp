@@ -31,8 +31,8 @@ struct AppOptions {
 ///     app.run();
 ///
 /// `httpHost` is the host name browsers use to reach the server; it is the default allowed
-/// Origin of WebSocket routes. The port is bound by the constructor (0 picks one, see
-/// port()); routes are added before run().
+/// Origin of WebSocket routes. With AppOptions::tls the port serves https:// and wss://. The port
+/// is bound by the constructor (0 picks one, see port()); routes are added before run().
 class App {
  public:
   explicit App(std::string httpHost = "localhost", std::uint16_t port = 8080,
@@ -57,6 +57,10 @@ class App {
 
   void run();
   void stop();
+  /// Reads the TLS certificate and key files again (see IoServer::reloadTls): new clients
+  /// get the new certificate, connected ones go on. False, with a warning logged and the
+  /// current certificate kept, when the files cannot be used.
+  bool reloadTls();
   std::uint16_t port() const noexcept;
   /// Connections currently open.
   std::size_t connectionCount() const noexcept;

@@ -40,15 +40,20 @@ class MessageComponentInterface : public ComponentInterface {
   virtual void onMessage(ConnectionPtr from, const Message& message) = 0;
 };
 
-/// A component behind HttpServer: it receives the parsed request that opened the connection
-/// (Router, WsServer, OriginCheck and plain HTTP handlers implement it). A plain HTTP
-/// component answers with respond() (http_response.hpp) to keep the connection alive; it
-/// then sees onOpen ... onClose once per request of the connection.
+/// A component behind HttpServer: it receives each parsed request (Router, WsServer,
+/// OriginCheck and plain HTTP handlers implement it). A plain HTTP component answers with
+/// respond() (http_response.hpp), which keeps the connection alive for the next request: it
+/// sees onOpen ... onClose once per request. A component that takes the connection over
+/// for another protocol (WsServer) gets its bytes from then on; HttpServer and the layers
+/// between are out of the path.
 class HttpServerInterface : public ComponentInterface {
  public:
   virtual void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) = 0;
-  /// Bytes that arrive after the request (e.g. WebSocket frames after an upgrade).
-  virtual void onMessage(ConnectionPtr from, const Message& message) = 0;
+  /// The request is over (answered, or the connection closed). Nothing to do by default.
+  void onClose(ConnectionPtr conn) override;
+  /// By default a warning is logged and the client gets 500 Internal Server Error, and the
+  /// connection closes.
+  void onError(ConnectionPtr conn, const Error& error) override;
 };
 
 /// Implemented, next to MessageComponentInterface, by components that speak WebSocket

@@ -13,9 +13,11 @@
 
 namespace ratchet {
 
+class Connection;
 namespace detail {
 class Transport;
-}
+Transport* transportOf(const Connection& conn) noexcept;
+}  // namespace detail
 
 /// One client connection as seen by a component. Cheap to copy as ConnectionPtr and safe to
 /// keep in a std::set; compares by identity.
@@ -27,6 +29,10 @@ class Transport;
 /// Threads: send, sendBinary, close and bufferedAmount may be called from any thread. The
 /// user data (data<T>()) is meant for the component's own callbacks, which the framework
 /// serialises; guard it yourself if you touch it from other threads.
+///
+/// Testing: derive from it (the protected constructor takes an id and an address) to hand a
+/// component a connection of your own; ratchet/test_connection.hpp has one that records
+/// what the component sends.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(const Connection&) = delete;
@@ -85,14 +91,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return nullptr;
   }
 
-  /// The byte transport underneath (framework-internal).
-  virtual detail::Transport& transport() noexcept = 0;
-
  protected:
+  /// A connection of your own, e.g. a test double.
   Connection(std::uint64_t id, std::string remoteAddress, std::uint16_t remotePort)
       : id_(id), remoteAddress_(std::move(remoteAddress)), remotePort_(remotePort) {}
+  /// A protocol layer's connection on top of `transport` (framework-internal).
+  explicit Connection(detail::Transport& transport);
+  Connection(detail::Transport& transport, std::uint64_t id, std::string remoteAddress,
+             std::uint16_t remotePort)
+      : transport_(&transport),
+        id_(id),
+        remoteAddress_(std::move(remoteAddress)),
+        remotePort_(remotePort) {}
 
  private:
+  friend detail::Transport* detail::transportOf(const Connection& conn) noexcept;
   struct HolderBase {
     virtual ~HolderBase() = default;
   };
@@ -107,6 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return &tag;
   }
 
+  detail::Transport* transport_ = nullptr;  // the bytes underneath; none for a test double
   std::uint64_t id_;
   std::string remoteAddress_;
   std::uint16_t remotePort_;

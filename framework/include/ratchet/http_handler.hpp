@@ -26,9 +26,6 @@ class HttpHandler : public HttpServerInterface {
       : function_(std::move(function)), threadSafe_(threadSafe) {}
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr, const Message&) override {}  // HttpServer holds pipelined bytes
-  void onClose(ConnectionPtr) override {}
-  void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return threadSafe_; }
 
  private:

@@ -11,7 +11,8 @@
 
 namespace ratchet {
 
-/// A plain HTTP response. Content-Length and Connection are added when it is sent.
+/// A plain HTTP response. Content-Length and Connection are added when it is sent;
+/// serialize() is the one writer of HTTP responses in the framework.
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -48,6 +49,13 @@ struct HttpResponse {
 /// client's next request, which HttpServer routes afresh: the component sees onClose now
 /// and a new onOpen for that request. Otherwise the connection closes once it is written.
 /// Call it once per request, from any thread.
+///
+/// On a connection that HttpServer did not make (a test double), the response goes out as
+/// one binary message with send(), followed by close() unless it is kept alive.
 void respond(const ConnectionPtr& conn, const Request& request, const HttpResponse& response);
+
+/// Sends `response` with `Connection: close` and closes the connection once it is written:
+/// for refusals and errors after which the connection is not to be trusted.
+void respondAndClose(const ConnectionPtr& conn, const HttpResponse& response);
 
 }  // namespace ratchet

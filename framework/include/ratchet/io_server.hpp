@@ -15,6 +15,11 @@ namespace ratchet {
 /// `IoServer(std::make_shared<HttpServer>(std::make_shared<WsServer>(chat)), 8080)` is the
 /// same chat over WebSocket.
 ///
+/// With IoOptions::tls the port speaks TLS: the same components run over it unchanged
+/// (`IoServer(chat, 9443, "0.0.0.0", {.tls = ...})` is a chat that `openssl s_client` joins).
+/// The certificates are read by the constructor, which throws std::runtime_error naming a
+/// file that cannot be used.
+///
 /// The socket is bound and listening when the constructor returns (port 0 picks a free port,
 /// see port()). run() serves on IoOptions::threads threads and returns after stop(), or
 /// after SIGINT/SIGTERM, once every connection has closed or the shutdown timeout passed.
@@ -32,14 +37,20 @@ class IoServer {
   /// Starts a graceful stop: no new connections, every open one is asked to close
   /// (WebSocket: 1001 Going Away). Safe from any thread and from signal-free contexts.
   void stop();
+  /// Reads the TLS certificate and key files again: new handshakes use them, open
+  /// connections go on. Returns false, and keeps the current certificates, when the files
+  /// cannot be used (the reason is logged). Throws std::logic_error without IoOptions::tls.
+  /// Safe from any thread.
+  bool reloadTls();
+  /// True when the port speaks TLS.
+  bool isTls() const noexcept;
   /// The port actually bound.
   std::uint16_t port() const noexcept;
   /// Connections currently open.
   std::size_t connectionCount() const noexcept;
 
-  struct Impl;  // implementation detail
-
  private:
+  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 

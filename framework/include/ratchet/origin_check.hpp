@@ -22,12 +22,12 @@ class OriginCheck : public HttpServerInterface {
   bool allows(std::string_view origin) const;
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr from, const Message& bytes) override;
   void onClose(ConnectionPtr conn) override;
   void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }
 
  private:
+  bool passes(const Request& request) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -4,11 +4,14 @@
 #include "ratchet/component.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 
 namespace ratchet {
 
-class App;
+class WsServer;
 
 /// `POST` with a JSON body `{"route":"/chat","message":...}` sends `message` to every client
 /// of that WebSocket route of `app`: a JSON string as its text, any other JSON value
@@ -23,22 +26,28 @@ class App;
 /// constant time); 400 for a body that is not such an object; 404 for a route that is not a
 /// WebSocket route of `app`; 405 for other methods; 413 for a body over `maxBodyBytes`.
 ///
-/// Refers to `app` without owning it: mount it on that App, which outlives its routes.
-/// Stateless and thread-safe.
+/// The routes come from anything with `webSocket(path)` returning a
+/// std::shared_ptr<WsServer> (App has it), or from a function. It refers to `routes` without
+/// owning it: mount it on that App, which outlives its routes. Stateless and thread-safe.
 class PushEndpoint : public HttpServerInterface {
  public:
+  /// The WebSocket server of a route path, or nullptr.
+  using Routes = std::function<std::shared_ptr<WsServer>(std::string_view path)>;
+
   /// Throws std::invalid_argument for an empty token: an open push endpoint would let anyone
   /// write to every client.
-  PushEndpoint(App& app, std::string token, std::size_t maxBodyBytes = 64 * 1024);
+  PushEndpoint(Routes routes, std::string token, std::size_t maxBodyBytes = 64 * 1024);
+  template <class Directory>
+  requires requires(const Directory& d) { d.webSocket(std::string_view()); }
+  PushEndpoint(const Directory& directory, std::string token, std::size_t maxBodyBytes = 64 * 1024)
+      : PushEndpoint([&directory](std::string_view path) { return directory.webSocket(path); },
+                     std::move(token), maxBodyBytes) {}
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr, const Message&) override {}
-  void onClose(ConnectionPtr) override {}
-  void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }
 
  private:
-  App& app_;
+  Routes routes_;
   std::string token_;
   std::size_t maxBodyBytes_;
 };

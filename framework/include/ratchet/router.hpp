@@ -22,7 +22,6 @@ class Router : public HttpServerInterface {
   void add(std::string path, std::shared_ptr<HttpServerInterface> component, std::string host = {});
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr from, const Message& bytes) override;
   void onClose(ConnectionPtr conn) override;
   void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }

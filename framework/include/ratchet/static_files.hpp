@@ -40,9 +40,6 @@ class StaticFiles : public HttpServerInterface {
   StaticFiles(const std::filesystem::path& root, Options options);
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr, const Message&) override {}
-  void onClose(ConnectionPtr) override {}
-  void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }
 
   /// The Content-Type served for a file name, e.g. "text/css; charset=utf-8".

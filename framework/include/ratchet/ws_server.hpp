@@ -23,7 +23,6 @@ class WsServer : public HttpServerInterface {
   ~WsServer() override;
 
   void onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) override;
-  void onMessage(ConnectionPtr from, const Message& bytes) override;
   void onClose(ConnectionPtr conn) override;
   void onError(ConnectionPtr conn, const Error& error) override;
   bool isThreadSafe() const noexcept override { return true; }
@@ -38,9 +37,8 @@ class WsServer : public HttpServerInterface {
   /// keeps its own set of connections).
   std::size_t broadcast(const Message& message);
 
-  struct Impl;  // implementation detail
-
  private:
+  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 

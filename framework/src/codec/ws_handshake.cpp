@@ -53,18 +53,17 @@ bool isValidWebSocketKey(std::string_view key) noexcept {
 }
 
 HandshakeCheck checkUpgradeRequest(const Request& request) {
-  constexpr std::string_view kUpgradeHeaders =
-      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
-  if (request.method() != "GET") return {405, "Method not allowed: use GET", "Allow: GET\r\n"};
+  const HandshakeCheck::Headers upgradeHeaders = {{"Upgrade", "websocket"},
+                                                  {"Sec-WebSocket-Version", "13"}};
+  if (request.method() != "GET") return {405, "Method not allowed: use GET", {{"Allow", "GET"}}};
   if (!request.headerHasToken("upgrade", "websocket"))
-    return {426, "Upgrade required: this resource speaks WebSocket", std::string(kUpgradeHeaders)};
+    return {426, "Upgrade required: this resource speaks WebSocket", upgradeHeaders};
   if (request.version() < 11) return {400, "Bad request: WebSocket needs HTTP/1.1", {}};
   if (!request.headerHasToken("connection", "upgrade"))
     return {400, "Bad request: Connection header must contain 'upgrade'", {}};
   if (request.headerCount("sec-websocket-version") != 1 ||
       trim(request.header("sec-websocket-version")) != "13")
-    return {426, "Upgrade required: Sec-WebSocket-Version must be 13",
-            std::string(kUpgradeHeaders)};
+    return {426, "Upgrade required: Sec-WebSocket-Version must be 13", upgradeHeaders};
   if (request.headerCount("sec-websocket-key") != 1 ||
       !isValidWebSocketKey(trim(request.header("sec-websocket-key"))))
     return {400, "Bad request: Sec-WebSocket-Key must be 16 bytes in base64", {}};

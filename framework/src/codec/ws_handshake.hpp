@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ratchet::detail {
@@ -18,8 +19,9 @@ bool isValidWebSocketKey(std::string_view key) noexcept;
 /// The outcome of checking an upgrade request: status 101 to accept, else an HTTP error.
 struct HandshakeCheck {
   int status = 101;
-  std::string reason;   // short text for the error body and log
-  std::string headers;  // extra response headers, each ending in "\r\n"
+  std::string reason;  // short text for the error body and log
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  Headers headers;  // extra response headers
 };
 
 /// Checks method, version, Upgrade/Connection tokens, key and version, in RFC order.

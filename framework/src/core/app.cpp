@@ -6,14 +6,27 @@
 #include "ratchet/router.hpp"
 #include "ratchet/ws_server.hpp"
 
+#include <stdexcept>
+
 namespace ratchet {
+
+namespace {
+
+IoOptions withTls(AppOptions options) {
+  if (options.tls && options.io.tls)
+    throw std::invalid_argument("AppOptions: set tls or io.tls, not both");
+  if (options.tls) options.io.tls = std::move(options.tls);
+  return options.io;
+}
+
+}  // namespace
 
 App::App(std::string httpHost, std::uint16_t port, std::string address, AppOptions options)
     : httpHost_(std::move(httpHost)),
       options_(options),
       router_(std::make_shared<Router>()),
       server_(std::make_unique<IoServer>(std::make_shared<HttpServer>(router_, options.http), port,
-                                         address, options.io)) {}
+                                         address, withTls(std::move(options)))) {}
 
 App::~App() = default;
 
@@ -45,6 +58,9 @@ void App::run() {
 }
 void App::stop() {
   server_->stop();
+}
+bool App::reloadTls() {
+  return server_->reloadTls();
 }
 std::uint16_t App::port() const noexcept {
   return server_->port();

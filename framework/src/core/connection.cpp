@@ -1,6 +1,11 @@
 #include "ratchet/connection.hpp"
 
+#include "io/transport.hpp"
+
 namespace ratchet {
+
+Connection::Connection(detail::Transport& transport)
+    : Connection(transport, transport.id(), transport.remoteAddress(), transport.remotePort()) {}
 
 Connection::~Connection() = default;
 

@@ -7,7 +7,7 @@
 #include "ratchet/log.hpp"
 
 #include "core/serial_queue.hpp"
-#include "io/transport.hpp"
+#include "io/transport.hpp"  // transportOf
 
 #include <exception>
 #include <memory>
@@ -36,7 +36,7 @@ class Dispatcher {
   void message(const ConnectionPtr& conn, const Message& message) const {
     if (!queue_) return guarded(*component_, conn, [&] { component_->onMessage(conn, message); });
     queue_->run(
-        conn->transport(),
+        transportOf(*conn),
         [&] { guarded(*component_, conn, [&] { component_->onMessage(conn, message); }); },
         [&] {  // the view dies with the caller's buffer: the queued task owns a copy
           return [c = component_, conn, data = message.str(), type = message.type()] {
@@ -65,7 +65,7 @@ class Dispatcher {
   void call(const ConnectionPtr& conn, Fn&& fn) const {
     if (!queue_) return guarded(*component_, conn, [&] { fn(*component_, conn); });
     queue_->run(
-        conn->transport(), [&] { guarded(*component_, conn, [&] { fn(*component_, conn); }); },
+        transportOf(*conn), [&] { guarded(*component_, conn, [&] { fn(*component_, conn); }); },
         [&] {
           return [c = component_, conn, fn = std::forward<Fn>(fn)]() mutable {
             guarded(*c, conn, [&] { fn(*c, conn); });

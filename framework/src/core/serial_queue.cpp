@@ -17,9 +17,9 @@ std::shared_ptr<SerialQueue> SerialQueue::of(const ComponentInterface& component
   return queue;
 }
 
-void SerialQueue::drain(Transport& transport) {
+void SerialQueue::drain(Transport* transport) {
   constexpr int kBatch = 64;
-  for (int i = 0; i < kBatch; ++i) {
+  for (int i = 0; !transport || i < kBatch; ++i) {
     std::function<void()> task;
     {
       std::lock_guard lock(mutex_);
@@ -34,8 +34,8 @@ void SerialQueue::drain(Transport& transport) {
   }
   // Still busy: continue after this thread's pending I/O, keeping running_ set.
   auto self = shared_from_this();
-  auto owner = std::static_pointer_cast<Transport>(transport.shared_from_this());
-  transport.post([self, owner] { self->drain(*owner); });
+  auto owner = std::static_pointer_cast<Transport>(transport->shared_from_this());
+  transport->post([self, owner] { self->drain(owner.get()); });
 }
 
 }  // namespace ratchet::detail

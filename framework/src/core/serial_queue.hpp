@@ -26,8 +26,11 @@ class SerialQueue : public std::enable_shared_from_this<SerialQueue> {
   /// it is mounted on. Called at set-up, not per event.
   static std::shared_ptr<SerialQueue> of(const ComponentInterface& component);
 
+  /// Runs `now()` at once, or queues `later()` (a task owning copies of what it needs). The
+  /// rest of a long queue continues on `transport`'s I/O thread; without a transport (a
+  /// test double's connection) the caller runs it all.
   template <class Now, class Later>
-  void run(Transport& transport, Now&& now, Later&& later) {
+  void run(Transport* transport, Now&& now, Later&& later) {
     {
       std::lock_guard lock(mutex_);
       if (running_) {
@@ -41,7 +44,7 @@ class SerialQueue : public std::enable_shared_from_this<SerialQueue> {
   }
 
  private:
-  void drain(Transport& transport);
+  void drain(Transport* transport);
 
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_;

@@ -1,162 +1,211 @@
 #include "ratchet/http_server.hpp"
 
+#include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
-#include "core/dispatcher.hpp"
-#include "http/http_error.hpp"
-#include "http/http_exchange.hpp"
 #include "codec/request_reader.hpp"
+#include "core/dispatcher.hpp"
+#include "http/http_connection.hpp"
 #include "io/transport.hpp"
 
+#include <atomic>
 #include <memory>
 
 namespace ratchet {
 
+using detail::Transport;
+
 namespace {
 
-// One connection's progress through its requests.
-struct HttpState final : detail::Transport::LayerState {
-  enum class Phase : std::uint8_t {
-    reading,    // reading a request
-    answering,  // a plain request went up; later requests wait in `pipelined`
-    upgraded,   // the connection changed protocol: every byte goes up as it comes
-  };
-
-  HttpState(HttpServer::Impl& server, const HttpOptions& options)
-      : server(server), reader(std::make_unique<detail::RequestReader>(options)) {}
-
-  HttpServer::Impl& server;
-  // Only while a request is read: an upgraded connection lives long and must stay small.
-  std::unique_ptr<detail::RequestReader> reader;
-  Phase phase = Phase::reading;
-  bool idle = false;      // keep-alive: no byte of the next request yet
-  std::string pipelined;  // bytes that came while a request was being answered
-};
-
-}  // namespace
-
-struct HttpServer::Impl {
+// What the sessions of one HttpServer share.
+struct HttpLayer {
   detail::Dispatcher<HttpServerInterface> next;
   HttpOptions options;
-
-  void awaitRequest(detail::Transport& t, HttpState& st) {
-    if (st.idle) {
-      t.setTimer(options.keepAliveTimeout, [&t] {
-        log::debug("conn {}: keep-alive connection idle, closing", t.id());
-        t.finish();
-      });
-    } else {
-      t.setTimer(options.handshakeTimeout, [&t] {
-        log::debug("conn {}: no complete HTTP request in time", t.id());
-        detail::respondAndClose(t, 408, "Request timeout\n");
-      });
-    }
-  }
-
-  void read(const ConnectionPtr& conn, HttpState& st, std::string_view bytes) {
-    auto& t = conn->transport();
-    if (st.idle) {  // the next request begins: it has handshakeTimeout to arrive whole
-      st.idle = false;
-      awaitRequest(t, st);
-    }
-    auto result = st.reader->feed(bytes);
-    using Kind = detail::RequestReader::Result::Kind;
-    if (result.kind == Kind::needMore) {
-      if (result.sendContinue) t.write("HTTP/1.1 100 Continue\r\n\r\n", {}, true);
-      return;
-    }
-    t.cancelTimer();
-    if (result.kind == Kind::error) {
-      log::debug("conn {}: HTTP {}: {}", t.id(), result.status, result.why);
-      return detail::respondAndClose(t, result.status, result.why + "\n");
-    }
-    // An upgrade hands the connection over for good; a plain request is answered with
-    // respond(), and requests the client pipelines behind it wait their turn.
-    const bool upgrade = result.request->hasHeader("upgrade");
-    st.phase = upgrade ? HttpState::Phase::upgraded : HttpState::Phase::answering;
-    st.reader.reset();
-    next.open(conn, std::move(result.request));
-    if (result.rest.empty()) return;
-    if (upgrade)  // (a client may send its first WebSocket frame at once)
-      next.message(conn, Message::binary(result.rest));
-    else
-      hold(t, st, result.rest);
-  }
-
-  void hold(detail::Transport& t, HttpState& st, std::string_view bytes) {
-    st.pipelined.append(bytes);
-    // More than a whole request of the largest size waiting: the client is not pipelining
-    // requests but flooding.
-    if (st.pipelined.size() > options.maxHeaderBytes + options.maxBodyBytes) {
-      log::debug("conn {}: too many pipelined bytes, closing", t.id());
-      t.abort();
-    }
-  }
-
-  // After respond(): the exchange ends for the components above, and the next request is
-  // read. On the I/O thread.
-  void nextRequest(const ConnectionPtr& conn, HttpState& st) {
-    auto& t = conn->transport();
-    st.phase = HttpState::Phase::reading;
-    st.idle = true;
-    st.reader = std::make_unique<detail::RequestReader>(options);
-    next.close(conn);
-    awaitRequest(t, st);
-    if (st.pipelined.empty()) return;
-    const std::string bytes = std::move(st.pipelined);
-    st.pipelined.clear();
-    read(conn, st, bytes);
-  }
 };
 
-namespace detail {
+class HttpSession;
 
-void endHttpExchange(Transport& t) {
-  // Posted, never run inline: respond() may be called from inside HttpServer's own onOpen.
-  t.post([self = std::static_pointer_cast<Transport>(t.shared_from_this())] {
-    auto* st = self->findState<HttpState>();
-    if (st && st->phase == HttpState::Phase::answering && self->isOpen())
-      st->server.nextRequest(self, *st);
+// One request and its answer: the connection the component above sees for it.
+class Exchange final : public detail::HttpConnection {
+ public:
+  Exchange(std::shared_ptr<HttpSession> session, Transport& transport,
+           std::shared_ptr<const Request> request)
+      : HttpConnection(transport), session_(std::move(session)), request_(std::move(request)) {}
+
+  void send(const Message& m) override;
+  void close(std::uint16_t, std::string_view) override;
+  const Request& request() const noexcept override { return *request_; }
+  std::size_t bufferedAmount() const noexcept override;
+  bool isOpen() const noexcept override;
+  void respond(std::string bytes, bool keepAlive) override;
+
+  const std::shared_ptr<const Request>& sharedRequest() const noexcept { return request_; }
+
+ private:
+  const std::shared_ptr<HttpSession> session_;
+  const std::shared_ptr<const Request> request_;
+  std::atomic<bool> answered_{false};
+};
+
+// Reads the requests of one connection, one at a time, and hands each to the component.
+// Takes the transport over from IoServer's feed; hands it over in turn to a component that
+// switches protocols (WsServer after an upgrade), and is then gone.
+class HttpSession final : public detail::StreamHandler,
+                          public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(const HttpLayer& server, Transport& transport)
+      : server_(server),
+        transport_(std::static_pointer_cast<Transport>(transport.shared_from_this())),
+        reader_(std::make_unique<detail::RequestReader>(server.options)) {}
+
+  Transport& transport() const noexcept { return *transport_; }
+
+  void start() { awaitRequest(); }
+
+  void onBytes(Transport&, char* data, std::size_t size) override {
+    const std::string_view bytes(data, size);
+    if (current_)
+      hold(bytes);
     else
-      self->finish();
+      read(bytes);
+  }
+
+  void onEnd(Transport&) override {
+    if (auto exchange = std::move(current_)) server_.next.close(exchange);
+  }
+
+  // The component answered `exchange`: it is over for the components above, and the next
+  // request is read. On the I/O thread.
+  void answered(const Exchange* exchange) {
+    if (current_.get() != exchange || !transport_->isOpen()) return;
+    server_.next.close(std::move(current_));
+    idle_ = true;
+    reader_ = std::make_unique<detail::RequestReader>(server_.options);
+    awaitRequest();
+    if (pipelined_.empty()) return;
+    const std::string bytes = std::move(pipelined_);
+    pipelined_.clear();
+    read(bytes);
+  }
+
+ private:
+  void awaitRequest() {
+    if (idle_) {
+      transport_->setTimer(server_.options.keepAliveTimeout, [t = transport_.get()] {
+        log::debug("conn {}: keep-alive connection idle, closing", t->id());
+        t->finish();
+      });
+    } else {
+      transport_->setTimer(server_.options.handshakeTimeout, [this] {
+        log::debug("conn {}: no complete HTTP request in time", transport_->id());
+        refuse(408, "Request timeout");
+      });
+    }
+  }
+
+  void read(std::string_view bytes) {
+    if (idle_) {  // the next request begins: it has handshakeTimeout to arrive whole
+      idle_ = false;
+      awaitRequest();
+    }
+    auto result = reader_->feed(bytes);
+    using Kind = detail::RequestReader::Result::Kind;
+    if (result.kind == Kind::needMore) {
+      if (result.sendContinue) transport_->write("HTTP/1.1 100 Continue\r\n\r\n", {}, true);
+      return;
+    }
+    transport_->cancelTimer();
+    if (result.kind == Kind::error) {
+      log::debug("conn {}: HTTP {}: {}", transport_->id(), result.status, result.why);
+      return refuse(result.status, result.why);
+    }
+    reader_.reset();
+    current_ = std::make_shared<Exchange>(shared_from_this(), *transport_, result.request);
+    auto self = shared_from_this();  // the component may hand the transport over
+    server_.next.open(current_, std::move(result.request));
+    if (transport_->handler() != this) {
+      // Taken over (a WebSocket): what followed the request is the new protocol's.
+      if (!result.rest.empty() && transport_->handler())
+        transport_->handler()->onBytes(*transport_, result.rest.data(), result.rest.size());
+      return;
+    }
+    if (!result.rest.empty()) hold(result.rest);
+  }
+
+  // Requests the client pipelines behind one being answered wait their turn.
+  void hold(std::string_view bytes) {
+    pipelined_.append(bytes);
+    // More than a whole request of the largest size waiting: the client is not pipelining
+    // requests but flooding.
+    if (pipelined_.size() > server_.options.maxHeaderBytes + server_.options.maxBodyBytes) {
+      log::debug("conn {}: too many pipelined bytes, closing", transport_->id());
+      transport_->abort();
+    }
+  }
+
+  void refuse(int status, std::string_view why) {
+    transport_->write(HttpResponse::text(std::string(why) + "\n", status).serialize(true, false),
+                      {}, true);
+    transport_->finish();
+  }
+
+  const HttpLayer& server_;
+  const std::shared_ptr<Transport> transport_;
+  // Only while a request is read: most connections upgrade, and then this is gone.
+  std::unique_ptr<detail::RequestReader> reader_;
+  std::shared_ptr<Exchange> current_;  // the request being answered
+  bool idle_ = false;                  // keep-alive: no byte of the next request yet
+  std::string pipelined_;              // bytes that came while a request was answered
+};
+
+void Exchange::send(const Message& m) {
+  session_->transport().write(m.data(), {}, true);
+}
+void Exchange::close(std::uint16_t, std::string_view) {
+  session_->transport().finish();
+}
+std::size_t Exchange::bufferedAmount() const noexcept {
+  return session_->transport().bufferedAmount();
+}
+bool Exchange::isOpen() const noexcept {
+  return !answered_ && session_->transport().isOpen();
+}
+
+void Exchange::respond(std::string bytes, bool keepAlive) {
+  if (answered_.exchange(true)) return;
+  auto& t = session_->transport();
+  t.write(bytes, {}, true);
+  if (!keepAlive) return t.finish();
+  // Posted, never run inline: respond() may be called from inside the session's own onBytes.
+  t.post([session = session_, self = std::static_pointer_cast<Exchange>(shared_from_this())] {
+    session->answered(self.get());
   });
 }
 
-}  // namespace detail
+}  // namespace
+
+struct HttpServer::Impl : HttpLayer {};
 
 HttpServer::HttpServer(std::shared_ptr<HttpServerInterface> component, HttpOptions options)
-    : impl_(std::make_unique<Impl>(Impl{detail::Dispatcher(std::move(component)), options})) {}
+    : impl_(std::make_unique<Impl>(Impl{{detail::Dispatcher(std::move(component)), options}})) {}
 
 HttpServer::~HttpServer() = default;
 
 void HttpServer::onOpen(ConnectionPtr conn) {
-  auto& t = conn->transport();
-  auto& st = t.emplaceState<HttpState>(this, *impl_, impl_->options);
-  impl_->awaitRequest(t, st);
-}
-
-void HttpServer::onMessage(ConnectionPtr from, const Message& bytes) {
-  auto& t = from->transport();
-  auto* st = t.state<HttpState>(this);
-  if (!st) return;
-  switch (st->phase) {
-    case HttpState::Phase::reading:
-      return impl_->read(from, *st, bytes.data());
-    case HttpState::Phase::answering:
-      return impl_->hold(t, *st, bytes.data());
-    case HttpState::Phase::upgraded:
-      return impl_->next.message(from, bytes);
+  auto* transport = detail::transportOf(*conn);
+  if (!transport) {
+    log::error("conn {}: HttpServer needs a connection made by IoServer", conn->id());
+    return conn->close();
   }
+  auto session = std::make_shared<HttpSession>(*impl_, *transport);
+  transport->handOver(session);
+  session->start();
 }
 
-void HttpServer::onClose(ConnectionPtr conn) {
-  auto* st = conn->transport().state<HttpState>(this);
-  if (st && st->phase != HttpState::Phase::reading) impl_->next.close(conn);
-}
-
+void HttpServer::onMessage(ConnectionPtr, const Message&) {}
+void HttpServer::onClose(ConnectionPtr) {}
 void HttpServer::onError(ConnectionPtr conn, const Error& error) {
-  auto* st = conn->transport().state<HttpState>(this);
-  if (st && st->phase != HttpState::Phase::reading) impl_->next.error(conn, error);
+  log::warn("conn {}: {}", conn->id(), error.what());
 }
 
 }  // namespace ratchet

@@ -2,15 +2,13 @@
 
 #include "ratchet/log.hpp"
 
-#include "core/dispatcher.hpp"
-#include "http/http_error.hpp"
 #include "codec/text.hpp"
+#include "core/dispatcher.hpp"
+#include "ratchet/http_response.hpp"
 
 namespace ratchet {
 
 namespace {
-
-struct OriginState final : detail::Transport::LayerState {};
 
 // "https://example.com:8443" → "example.com"; "null" and other non-URLs → "".
 std::string_view originHost(std::string_view origin) noexcept {
@@ -48,30 +46,26 @@ bool OriginCheck::allows(std::string_view origin) const {
   return false;
 }
 
+// Whether the request passed is decided again from the connection's request when it ends:
+// nothing to keep per connection.
+bool OriginCheck::passes(const Request& request) const {
+  return !request.hasHeader("origin") || allows(request.header("origin"));
+}
+
 void OriginCheck::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
-  auto& t = conn->transport();
-  if (request->hasHeader("origin") && !allows(request->header("origin"))) {
+  if (!passes(*request)) {
     log::debug("conn {}: origin '{}' not allowed", conn->id(), request->header("origin"));
-    return detail::respondAndClose(t, 403, "Origin not allowed\n");
+    return respondAndClose(conn, HttpResponse::text("Origin not allowed\n", 403));
   }
-  t.emplaceState<OriginState>(this);
   impl_->next.open(conn, std::move(request));
 }
 
-void OriginCheck::onMessage(ConnectionPtr from, const Message& bytes) {
-  if (from->transport().state<OriginState>(this)) impl_->next.message(from, bytes);
-}
-
 void OriginCheck::onClose(ConnectionPtr conn) {
-  auto& t = conn->transport();
-  if (t.state<OriginState>(this)) {
-    impl_->next.close(conn);
-    t.eraseState(this);  // a keep-alive connection is checked afresh for its next request
-  }
+  if (passes(conn->request())) impl_->next.close(conn);
 }
 
 void OriginCheck::onError(ConnectionPtr conn, const Error& error) {
-  if (conn->transport().state<OriginState>(this)) impl_->next.error(conn, error);
+  if (passes(conn->request())) impl_->next.error(conn, error);
 }
 
 }  // namespace ratchet

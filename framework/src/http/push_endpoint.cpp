@@ -1,6 +1,5 @@
 #include "ratchet/push_endpoint.hpp"
 
-#include "ratchet/app.hpp"
 #include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 #include "ratchet/ws_server.hpp"
@@ -31,8 +30,8 @@ HttpResponse jsonError(int status, std::string_view why) {
 
 }  // namespace
 
-PushEndpoint::PushEndpoint(App& app, std::string token, std::size_t maxBodyBytes)
-    : app_(app), token_(std::move(token)), maxBodyBytes_(maxBodyBytes) {
+PushEndpoint::PushEndpoint(Routes routes, std::string token, std::size_t maxBodyBytes)
+    : routes_(std::move(routes)), token_(std::move(token)), maxBodyBytes_(maxBodyBytes) {
   if (token_.empty()) throw std::invalid_argument("PushEndpoint: the token must not be empty");
 }
 
@@ -65,7 +64,7 @@ void PushEndpoint::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> req
   if (!route || !route->is_string() || !message)
     return answer(jsonError(400, R"(expected {"route": "/path", "message": ...})"));
   const std::string_view path = route->get_string();
-  const auto ws = app_.webSocket(path);
+  const auto ws = routes_(path);
   if (!ws) return answer(jsonError(404, fmt::format("no WebSocket route {}", path)));
 
   const std::string text =
@@ -75,12 +74,6 @@ void PushEndpoint::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> req
              path);
   answer(HttpResponse::json(boost::json::serialize(boost::json::object{{"delivered", delivered}}) +
                             "\n"));
-}
-
-void PushEndpoint::onError(ConnectionPtr conn, const Error& error) {
-  log::warn("conn {}: push failed: {}", conn->id(), error.what());
-  conn->send(jsonError(500, "internal error").serialize());
-  conn->close();
 }
 
 }  // namespace ratchet

@@ -3,8 +3,8 @@
 #include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
-#include "core/dispatcher.hpp"
 #include "codec/text.hpp"
+#include "core/dispatcher.hpp"
 
 #include <stdexcept>
 
@@ -17,10 +17,6 @@ struct Route {
   bool prefix;
   std::string host;
   detail::Dispatcher<HttpServerInterface> target;
-};
-
-struct RouterState final : detail::Transport::LayerState {
-  const Route* route = nullptr;
 };
 
 // The Host header without its port: "example.com:8080" → "example.com", "[::1]:80" → "[::1]".
@@ -72,31 +68,23 @@ void Router::add(std::string path, std::shared_ptr<HttpServerInterface> componen
       Route{std::move(path), prefix, std::move(host), detail::Dispatcher(std::move(component))});
 }
 
+// The routes do not change while the server runs, and each request's connection keeps its
+// request: the route chosen at onOpen is found again for onClose, with no state to keep.
 void Router::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
-  auto& t = conn->transport();
   const Route* route = impl_->match(*request);
   if (!route) {
     log::debug("conn {}: no route for {} {}", conn->id(), request->method(), request->target());
     return respond(conn, *request, HttpResponse::text("Not found\n", 404));
   }
-  t.emplaceState<RouterState>(this).route = route;
   route->target.open(conn, std::move(request));
 }
 
-void Router::onMessage(ConnectionPtr from, const Message& bytes) {
-  if (auto* st = from->transport().state<RouterState>(this)) st->route->target.message(from, bytes);
-}
-
 void Router::onClose(ConnectionPtr conn) {
-  auto& t = conn->transport();
-  if (auto* st = t.state<RouterState>(this)) {
-    st->route->target.close(conn);
-    t.eraseState(this);  // a keep-alive connection is routed afresh for its next request
-  }
+  if (const Route* route = impl_->match(conn->request())) route->target.close(conn);
 }
 
 void Router::onError(ConnectionPtr conn, const Error& error) {
-  if (auto* st = conn->transport().state<RouterState>(this)) st->route->target.error(conn, error);
+  if (const Route* route = impl_->match(conn->request())) route->target.error(conn, error);
 }
 
 }  // namespace ratchet

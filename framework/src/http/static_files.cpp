@@ -189,10 +189,4 @@ void StaticFiles::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> requ
   answer(response);
 }
 
-void StaticFiles::onError(ConnectionPtr conn, const Error& error) {
-  log::warn("conn {}: static file failed: {}", conn->id(), error.what());
-  conn->send(HttpResponse::text("Internal server error\n", 500).serialize());
-  conn->close();
-}
-
 }  // namespace ratchet

@@ -1,11 +1,15 @@
 #pragma once
-// The byte transport under every connection (framework-internal). IoServer's TCP
-// connection implements it; a TLS transport will too. Protocol layers (HttpServer, Router,
-// WsServer, ...) keep their per-connection state on it and write through it.
+// The byte transport under every connection (framework-internal): TCP, TLS over TCP, or an
+// in-memory one in tests. A transport carries bytes and nothing else: it reads, queues
+// writes, runs one timer, and posts work to its I/O thread. What it receives goes to one
+// StreamHandler at a time; a protocol layer that takes the connection over for good (HTTP
+// after accept, WebSocket after an upgrade) says so with handOver(), and from then on the
+// bytes go straight to it, with the layers below out of the path.
 
 #include "ratchet/connection.hpp"
 #include "ratchet/options.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,89 +19,121 @@
 
 namespace ratchet::detail {
 
+class Transport;
+
+/// What a transport feeds. Called on the transport's I/O thread only.
+class StreamHandler {
+ public:
+  /// Bytes received, in a buffer the handler may modify (a WebSocket unmasks in place) and
+  /// that is valid until it returns.
+  virtual void onBytes(Transport& transport, char* data, std::size_t size) = 0;
+  /// The transport has closed: the last call, exactly once.
+  virtual void onEnd(Transport& transport) = 0;
+  /// The server is stopping: close gracefully (a WebSocket says 1001 Going Away).
+  virtual void onStop(Transport& transport);
+  /// Nothing has been received for a while: give back memory kept for speed.
+  virtual void onQuiet(Transport&) {}
+
+ protected:
+  ~StreamHandler() = default;
+};
+
+/// A transport is also the Connection a raw-bytes component sees (IoServer(chat)): send()
+/// writes the bytes as they are, close() ends the connection.
 class Transport : public Connection {
  public:
-  /// Per-layer state, created by a layer on onOpen and destroyed with the transport.
-  struct LayerState {
-    virtual ~LayerState() = default;
-  };
+  using Clock = std::chrono::steady_clock;
 
-  Transport& transport() noexcept final { return *this; }
-
-  // Writing. All thread-safe. Return false, and queue nothing, when the bytes would push the
-  // outgoing queue past IoOptions::maxQueuedBytes (unless `force`), or the transport closed.
+  // ---- writing; all thread-safe ----
+  /// Queues `a` then `b`. Returns false, and queues nothing, when the bytes would push the
+  /// outgoing queue past IoOptions::maxQueuedBytes (unless `force`) or the transport closed.
   virtual bool write(std::string_view a, std::string_view b = {}, bool force = false) = 0;
+  /// Queues a buffer shared with other connections (a broadcast frame), without a copy.
   virtual bool write(std::shared_ptr<const std::string> bytes, bool force = false) = 0;
-
-  /// Flushes what is queued, then ends the TCP connection (FIN, then waits for the peer's
-  /// FIN up to the linger timeout). Thread-safe; idempotent.
+  /// Flushes what is queued, then ends the connection (TCP: FIN, then waits for the peer's
+  /// up to the linger timeout). Idempotent.
   virtual void finish() = 0;
-  /// Drops the connection now. Thread-safe; idempotent.
+  /// Drops the connection now. Idempotent.
   virtual void abort() = 0;
-  /// Gives back the memory kept for reuse by writes, when nothing is queued: for a
-  /// connection that has gone quiet. Call on the I/O thread.
-  virtual void releaseBuffers() {}
 
-  /// Runs `fn` once after `delay` on this connection's I/O thread, replacing any timer set
-  /// before; cancelled when the transport closes. Call on the I/O thread.
+  // ---- the I/O thread ----
+  /// Runs `fn` once after `delay` on the I/O thread, replacing any timer set before;
+  /// cancelled when the transport closes. One timer per connection: each protocol layer
+  /// uses it in its turn. I/O thread only.
   virtual void setTimer(Duration delay, std::function<void()> fn) = 0;
   virtual void cancelTimer() = 0;
-
+  /// The time timers count in (a test transport's is virtual).
+  virtual Clock::time_point now() const noexcept { return Clock::now(); }
   /// True on the I/O thread that owns this connection.
   virtual bool onIoThread() const noexcept = 0;
-  /// Runs `fn` on the owning I/O thread (later, even when called from it).
+  /// Runs `fn` on the owning I/O thread, later (even when called from it). Thread-safe.
   virtual void post(std::function<void()> fn) = 0;
-  /// Runs `fn` now when on the owning I/O thread, else posts it there.
+  /// Runs `fn` now on the owning I/O thread, else posts it there. Thread-safe.
   void dispatch(std::function<void()> fn) {
     if (onIoThread())
       fn();
     else
       post(std::move(fn));
   }
+  /// Gives back memory kept for reuse by writes, when nothing is queued. I/O thread only.
+  virtual void releaseBuffers() {}
 
-  /// The connection the application sees on top of this transport (e.g. the WebSocket
-  /// connection); a graceful server stop calls its close(1001). Set on the I/O thread.
-  void setUpper(std::weak_ptr<Connection> upper) { upper_ = std::move(upper); }
-  ConnectionPtr upper() const noexcept {
-    if (auto u = upper_.lock()) return u;
-    return std::const_pointer_cast<Connection>(shared_from_this());
+  // ---- the hand-over; I/O thread only ----
+  /// From now on received bytes, the end and a server stop go to `handler`; the layer that
+  /// had the connection gets no further event for it. May be called from inside the
+  /// current handler's onBytes (it stays alive until that returns).
+  void handOver(std::shared_ptr<StreamHandler> handler) {
+    if (delivering_) retired_.push_back(std::move(handler_));
+    handler_ = std::move(handler);
+  }
+  StreamHandler* handler() const noexcept { return handler_.get(); }
+  /// A graceful server stop: the handler closes the connection its way.
+  void stop() {
+    if (handler_)
+      handler_->onStop(*this);
+    else
+      finish();
   }
 
-  /// The state `owner` keeps for this connection, or nullptr. I/O thread only.
-  template <class T>
-  T* state(const void* owner) const noexcept {
-    for (auto& [key, value] : states_)
-      if (key == owner) return static_cast<T*>(value.get());
-    return nullptr;
-  }
-  /// The first state of type T, whoever owns it, or nullptr. I/O thread only.
-  template <class T>
-  T* findState() const noexcept {
-    for (auto& entry : states_)
-      if (auto* s = dynamic_cast<T*>(entry.second.get())) return s;
-    return nullptr;
-  }
-  /// Adds the state `owner` keeps for this connection. Layers that serve plain HTTP requests
-  /// erase it on onClose, since a keep-alive connection opens again for its next request.
-  template <class T, class... Args>
-  T& emplaceState(const void* owner, Args&&... args) {
-    auto value = std::make_unique<T>(std::forward<Args>(args)...);
-    T& ref = *value;
-    states_.emplace_back(owner, std::move(value));
-    return ref;
-  }
-  /// Drops the state `owner` keeps (a keep-alive request ended). I/O thread only.
-  void eraseState(const void* owner) noexcept {
-    std::erase_if(states_, [owner](auto& s) { return s.first == owner; });
-  }
+  // ---- Connection, for raw-bytes components ----
+  void send(const Message& message) override;
+  void close(std::uint16_t, std::string_view) override { finish(); }
 
  protected:
-  using Connection::Connection;
-  void clearStates() noexcept { states_.clear(); }
+  Transport(std::uint64_t id, std::string remoteAddress, std::uint16_t remotePort)
+      : Connection(*this, id, std::move(remoteAddress), remotePort) {}
+
+  /// Hands received bytes to the handler.
+  void received(char* data, std::size_t size) {
+    if (!handler_) return;
+    delivering_ = true;
+    handler_->onBytes(*this, data, size);
+    delivering_ = false;
+    retired_.clear();
+  }
+  /// Reports the end to the handler, once, and lets it go (it may own this transport).
+  void ended() {
+    if (auto handler = std::move(handler_)) handler->onEnd(*this);
+    retired_.clear();
+  }
+  void quiet() {
+    if (handler_) handler_->onQuiet(*this);
+  }
 
  private:
-  std::weak_ptr<Connection> upper_;
-  std::vector<std::pair<const void*, std::unique_ptr<LayerState>>> states_;
+  std::shared_ptr<StreamHandler> handler_;
+  std::vector<std::shared_ptr<StreamHandler>> retired_;  // handed over during onBytes
+  bool delivering_ = false;
 };
+
+inline void StreamHandler::onStop(Transport& transport) {
+  transport.finish();
+}
+
+/// The transport under `conn`, or nullptr for a connection the framework did not make
+/// (a user's test double).
+inline Transport* transportOf(const Connection& conn) noexcept {
+  return conn.transport_;
+}
 
 }  // namespace ratchet::detail

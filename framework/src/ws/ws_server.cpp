@@ -1,12 +1,13 @@
 #include "ratchet/ws_server.hpp"
 
-#include "codec/ws_frame.hpp"
+#include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
-#include "core/dispatcher.hpp"
-#include "http/http_error.hpp"
 #include "codec/text.hpp"
+#include "codec/ws_frame.hpp"
 #include "codec/ws_handshake.hpp"
+#include "core/dispatcher.hpp"
+#include "io/transport.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -19,8 +20,9 @@ using detail::WsOpcode;
 
 class WsConnection;
 
-struct WsServer::Impl {
-  Impl(std::shared_ptr<MessageComponentInterface> c, WsOptions opts)
+// What the connections of one WsServer share.
+struct WsLayer {
+  WsLayer(std::shared_ptr<MessageComponentInterface> c, WsOptions opts)
       : component(std::move(c)), options(opts) {
     if (auto* ws = dynamic_cast<const WsServerInterface*>(&component.component()))
       subprotocols = ws->getSubProtocols();
@@ -36,16 +38,18 @@ struct WsServer::Impl {
 };
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
-/// Owned by WsServer's per-connection state while open, and by the application's copies.
-/// It refers to its WsServer without owning it (a component keeping connections would make
-/// a cycle); the server is only touched while the connection is open.
-class WsConnection final : public Connection, public detail::WsParserHandler {
-  using Clock = std::chrono::steady_clock;
+/// It takes the transport over after the upgrade, which then owns it while open (with the
+/// application's copies). It refers to its WsServer without owning it (a component keeping
+/// connections would make a cycle); the server is only touched while the connection is open.
+class WsConnection final : public Connection,
+                           public detail::WsParserHandler,
+                           public detail::StreamHandler {
+  using Clock = detail::Transport::Clock;
 
  public:
-  WsConnection(WsServer::Impl& server, std::shared_ptr<detail::Transport> transport,
+  WsConnection(WsLayer& server, std::shared_ptr<detail::Transport> transport,
                std::shared_ptr<const Request> request, std::string subprotocol)
-      : Connection(transport->id(), transport->remoteAddress(), transport->remotePort()),
+      : Connection(*transport),
         server_(server),
         transport_(std::move(transport)),
         request_(std::move(request)),
@@ -102,7 +106,14 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   bool isOpen() const noexcept override {
     return state_.load(std::memory_order_acquire) == State::open;
   }
-  detail::Transport& transport() noexcept override { return *transport_; }
+
+  // ---- StreamHandler: the transport's bytes, end, stop and quiet ----
+  void onBytes(detail::Transport&, char* data, std::size_t size) override { received(data, size); }
+  void onEnd(detail::Transport&) override { closed(); }
+  void onStop(detail::Transport&) override {
+    close(close_code::going_away, "server shutting down");
+  }
+  void onQuiet(detail::Transport&) override { parser_.shrink(); }  // give back message buffers
 
   // ---- driven by WsServer on the I/O thread ----
   void opened() {
@@ -137,7 +148,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   // ---- WsParserHandler ----
   void onWsMessage(std::string_view payload, bool binary) override {
     if (!isOpen()) return;  // after our close frame, data is discarded (RFC 6455 5.5.1)
-    if (server_.options.idleTimeout.count() > 0) lastMessage_ = Clock::now();
+    if (server_.options.idleTimeout.count() > 0) lastMessage_ = transport_->now();
     server_.component.message(
         self(), Message(payload, binary ? Message::Type::binary : Message::Type::text));
   }
@@ -197,7 +208,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   // silence for pongTimeout after it drops the connection (any received byte counts as life,
   // so busy peers are never pinged). Idle timeout: no message for idleTimeout closes it.
   void startTimers() {
-    const auto now = Clock::now();
+    const auto now = transport_->now();
     lastMessage_ = now;
     nextPingCheck_ = now + server_.options.pingInterval;
     armTick(now);
@@ -216,7 +227,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   void tick() {
     if (!isOpen()) return;
     const auto& o = server_.options;
-    const auto now = Clock::now();
+    const auto now = transport_->now();
     if (o.idleTimeout.count() > 0 && now - lastMessage_ >= o.idleTimeout) {
       log::debug("conn {}: no message for {} ms, closing", id(), o.idleTimeout.count());
       return close(close_code::normal, "idle timeout");
@@ -232,8 +243,6 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
         server_.component.error(self(), Error(errc::ping_timeout));
         return transport_->abort();
       } else {
-        parser_.shrink();  // silent: give back message buffers
-        transport_->releaseBuffers();
         pingSent_ = true;
         char header[detail::kMaxServerHeader];
         const auto n = detail::writeFrameHeader(header, WsOpcode::ping, 0);
@@ -244,7 +253,7 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
     armTick(now);
   }
 
-  WsServer::Impl& server_;
+  WsLayer& server_;
   std::shared_ptr<detail::Transport> transport_;
   std::shared_ptr<const Request> request_;
   std::string subprotocol_;
@@ -258,13 +267,9 @@ class WsConnection final : public Connection, public detail::WsParserHandler {
   Clock::time_point lastMessage_;  // of the last data message, for the idle timeout
 };
 
-namespace {
-
-struct WsState final : detail::Transport::LayerState {
-  std::shared_ptr<WsConnection> conn;
+struct WsServer::Impl : WsLayer {
+  using WsLayer::WsLayer;
 };
-
-}  // namespace
 
 WsServer::WsServer(std::shared_ptr<MessageComponentInterface> component, WsOptions options)
     : impl_(std::make_shared<Impl>(std::move(component), options)) {}
@@ -300,44 +305,42 @@ std::size_t WsServer::broadcast(const Message& message) {
 }
 
 void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request) {
-  auto& t = conn->transport();
   const auto check = detail::checkUpgradeRequest(*request);
   if (check.status != 101) {
     log::debug("conn {}: handshake refused ({}): {}", conn->id(), check.status, check.reason);
-    return detail::respondAndClose(t, check.status, check.reason + "\n", check.headers);
+    HttpResponse refusal = HttpResponse::text(check.reason + "\n", check.status);
+    for (const auto& [name, value] : check.headers) refusal.header(name, value);
+    return respondAndClose(conn, refusal);
   }
   auto subprotocol = detail::negotiateSubprotocol(*request, impl_->subprotocols);
   if (subprotocol.empty() && impl_->options.strictSubprotocols &&
       detail::offersSubprotocols(*request))
-    return detail::respondAndClose(t, 400, "Bad request: no supported subprotocol offered\n");
+    return respondAndClose(
+        conn, HttpResponse::text("Bad request: no supported subprotocol offered\n", 400));
+  auto* transport = detail::transportOf(*conn);
+  if (!transport) {
+    log::error("conn {}: WsServer needs a connection made by HttpServer", conn->id());
+    return respondAndClose(conn, HttpResponse::text("Internal server error\n", 500));
+  }
 
-  t.write(
+  transport->write(
       detail::upgradeResponse(
           detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol),
       {}, true);
   auto ws = std::make_shared<WsConnection>(
-      *impl_, std::static_pointer_cast<detail::Transport>(t.shared_from_this()), std::move(request),
-      std::move(subprotocol));
-  t.emplaceState<WsState>(this).conn = ws;
-  t.setUpper(ws);
+      *impl_, std::static_pointer_cast<detail::Transport>(transport->shared_from_this()),
+      std::move(request), std::move(subprotocol));
+  transport->handOver(ws);  // from here on the frames go straight to `ws`
   log::debug("conn {}: WebSocket open on {}", ws->id(), ws->request().target());
   ws->opened();
 }
 
-void WsServer::onMessage(ConnectionPtr from, const Message& bytes) {
-  if (auto* st = from->transport().state<WsState>(this)) {
-    // The bytes sit in a framework-owned buffer (IoServer's or HttpServer's), which the
-    // parser may unmask in place.
-    st->conn->received(const_cast<char*>(bytes.data().data()), bytes.size());
-  }
-}
-
-void WsServer::onClose(ConnectionPtr conn) {
-  if (auto* st = conn->transport().state<WsState>(this)) st->conn->closed();
-}
+// A WebSocket's end goes to its component through the connection itself: WsServer sees
+// onClose and onError only for requests it refused.
+void WsServer::onClose(ConnectionPtr) {}
 
 void WsServer::onError(ConnectionPtr conn, const Error& error) {
-  if (auto* st = conn->transport().state<WsState>(this)) impl_->component.error(st->conn, error);
+  log::debug("conn {}: {}", conn->id(), error.what());
 }
 
 }  // namespace ratchet
