@@ -20,7 +20,7 @@ struct AppOptions {
   HttpOptions http;
   WsOptions ws;
   /// Serve https:// and wss:// on the port (the same as io.tls; set one of them).
-  std::optional<TlsOptions> tls;
+  std::optional<TlsOptions> tls{};
 };
 
 /// IoServer(HttpServer(Router)) in one object:

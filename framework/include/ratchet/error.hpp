@@ -17,7 +17,6 @@ enum class errc {
   invalid_utf8,        ///< text that is not UTF-8 (closed with 1007)
   message_too_big,     ///< a message or frame over the configured limit (closed with 1009)
   queue_overflow,      ///< the outgoing queue passed its limit (closed with 1008)
-  handshake_timeout,   ///< no complete HTTP request within the handshake timeout
   ping_timeout,        ///< the peer stopped answering keep-alive pings
   close_timeout,       ///< the peer did not finish the close handshake in time
 };

@@ -35,7 +35,7 @@ class HttpServer : public MessageComponentInterface {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace ratchet

@@ -18,11 +18,11 @@ enum class TlsVersion { tls1_2, tls1_3 };
 /// One certificate chain and its private key, as PEM files.
 struct TlsCertificate {
   /// The server's certificate followed by its intermediates (e.g. Let's Encrypt's fullchain.pem).
-  std::string certificateChainFile;
+  std::string certificateChainFile{};
   /// Its private key (e.g. privkey.pem).
-  std::string privateKeyFile;
+  std::string privateKeyFile{};
   /// The key's passphrase, when the key file is encrypted.
-  std::string privateKeyPassword;
+  std::string privateKeyPassword{};
 };
 
 /// TLS for a listening port (wss://, https://, or raw TLS under a bare IoServer). The files are
@@ -30,14 +30,14 @@ struct TlsCertificate {
 /// read, or a key that does not match its certificate, is an error that names the file.
 /// OpenSSL's default ciphers and groups apply.
 struct TlsOptions {
-  std::string certificateChainFile;
-  std::string privateKeyFile;
-  std::string privateKeyPassword;
+  std::string certificateChainFile{};
+  std::string privateKeyFile{};
+  std::string privateKeyPassword{};
   /// More certificates, each chosen when the client's SNI server name matches one of its
   /// names (subjectAltName DNS entries, else the common name; "*.example.com" matches one
   /// label). The certificate above is the default for every other name and for clients
   /// that send none.
-  std::vector<TlsCertificate> sniCertificates;
+  std::vector<TlsCertificate> sniCertificates{};
   /// Clients that offer only older versions fail the handshake.
   TlsVersion minVersion = TlsVersion::tls1_2;
   /// Application protocols offered by ALPN, in order of preference; a client that offers
@@ -66,7 +66,7 @@ struct IoOptions {
   /// Listen backlog.
   int backlog = 1024;
   /// Speak TLS on this port; plain TCP when empty.
-  std::optional<TlsOptions> tls;
+  std::optional<TlsOptions> tls{};
 };
 
 /// HTTP request parsing settings of an HttpServer.

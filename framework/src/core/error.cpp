@@ -18,8 +18,6 @@ class Category final : public boost::system::error_category {
         return "message too big";
       case errc::queue_overflow:
         return "outgoing queue limit exceeded";
-      case errc::handshake_timeout:
-        return "HTTP request not received in time";
       case errc::ping_timeout:
         return "peer stopped answering pings";
       case errc::close_timeout:

@@ -53,10 +53,11 @@ class Exchange final : public detail::HttpConnection {
 class HttpSession final : public detail::StreamHandler,
                           public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(const HttpLayer& server, Transport& transport)
-      : server_(server),
+  HttpSession(std::shared_ptr<const HttpLayer> server, Transport& transport)
+      : layer_(std::move(server)),
+        server_(*layer_),
         transport_(std::static_pointer_cast<Transport>(transport.shared_from_this())),
-        reader_(std::make_unique<detail::RequestReader>(server.options)) {}
+        reader_(std::make_unique<detail::RequestReader>(server_.options)) {}
 
   Transport& transport() const noexcept { return *transport_; }
 
@@ -149,6 +150,7 @@ class HttpSession final : public detail::StreamHandler,
     transport_->finish();
   }
 
+  const std::shared_ptr<const HttpLayer> layer_;  // kept alive while a session may use it
   const HttpLayer& server_;
   const std::shared_ptr<Transport> transport_;
   // Only while a request is read: most connections upgrade, and then this is gone.
@@ -187,7 +189,7 @@ void Exchange::respond(std::string bytes, bool keepAlive) {
 struct HttpServer::Impl : HttpLayer {};
 
 HttpServer::HttpServer(std::shared_ptr<HttpServerInterface> component, HttpOptions options)
-    : impl_(std::make_unique<Impl>(Impl{{detail::Dispatcher(std::move(component)), options}})) {}
+    : impl_(std::make_shared<Impl>(Impl{{detail::Dispatcher(std::move(component)), options}})) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -197,7 +199,7 @@ void HttpServer::onOpen(ConnectionPtr conn) {
     log::error("conn {}: HttpServer needs a connection made by IoServer", conn->id());
     return conn->close();
   }
-  auto session = std::make_shared<HttpSession>(*impl_, *transport);
+  auto session = std::make_shared<HttpSession>(impl_, *transport);
   transport->handOver(session);
   session->start();
 }

@@ -39,18 +39,19 @@ struct WsLayer {
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
 /// It takes the transport over after the upgrade, which then owns it while open (with the
-/// application's copies). It refers to its WsServer without owning it (a component keeping
-/// connections would make a cycle); the server is only touched while the connection is open.
+/// application's copies). It shares its server's state, so that a connection kept after
+/// onClose (or a task still queued for it) never outlives what it refers to.
 class WsConnection final : public Connection,
                            public detail::WsParserHandler,
                            public detail::StreamHandler {
   using Clock = detail::Transport::Clock;
 
  public:
-  WsConnection(WsLayer& server, std::shared_ptr<detail::Transport> transport,
+  WsConnection(std::shared_ptr<WsLayer> server, std::shared_ptr<detail::Transport> transport,
                std::shared_ptr<const Request> request, std::string subprotocol)
       : Connection(*transport),
-        server_(server),
+        layer_(std::move(server)),
+        server_(*layer_),
         transport_(std::move(transport)),
         request_(std::move(request)),
         subprotocol_(std::move(subprotocol)),
@@ -95,6 +96,7 @@ class WsConnection final : public Connection,
       else
         self->transport_->setTimer(self->server_.options.closeTimeout, [self = self.get()] {
           log::debug("conn {}: close handshake timed out", self->id());
+          self->server_.component.error(self->self(), Error(errc::close_timeout));
           self->transport_->abort();
         });
     });
@@ -253,6 +255,7 @@ class WsConnection final : public Connection,
     armTick(now);
   }
 
+  const std::shared_ptr<WsLayer> layer_;
   WsLayer& server_;
   std::shared_ptr<detail::Transport> transport_;
   std::shared_ptr<const Request> request_;
@@ -328,7 +331,7 @@ void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request
           detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol),
       {}, true);
   auto ws = std::make_shared<WsConnection>(
-      *impl_, std::static_pointer_cast<detail::Transport>(transport->shared_from_this()),
+      impl_, std::static_pointer_cast<detail::Transport>(transport->shared_from_this()),
       std::move(request), std::move(subprotocol));
   transport->handOver(ws);  // from here on the frames go straight to `ws`
   log::debug("conn {}: WebSocket open on {}", ws->id(), ws->request().target());
