@@ -125,7 +125,9 @@ class HttpSession final : public detail::StreamHandler,
     auto self = shared_from_this();  // the component may hand the transport over
     server_.next.open(current_, std::move(result.request));
     if (transport_->handler() != this) {
-      // Taken over (a WebSocket): what followed the request is the new protocol's.
+      // Taken over (a WebSocket): the exchange is over for good (it and this session would
+      // otherwise keep each other alive), and what followed the request is the new protocol's.
+      current_.reset();
       if (!result.rest.empty() && transport_->handler())
         transport_->handler()->onBytes(*transport_, result.rest.data(), result.rest.size());
       return;
