@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests (tests/browser): headless Chromium opens a WebSocket from a page served by
 # ratchet and echoes text and binary messages, and uses the demo's chat and bot pages against
-# ratchet-demo. Installs what it needs, builds both servers in $BUILD_DIR (default: build)
-# and runs the CTest tests labelled "browser":
+# ratchet-demo, and echoes over https:// and wss:// with the TLS test PKI (browser:chromium-tls,
+# hence the tls-certs target). Installs what it needs, builds both servers in $BUILD_DIR
+# (default: build) and runs the CTest tests labelled "browser":
 #   scripts/browser.sh [extra ctest arguments]
 #
 # Idempotent: Debian's chromium is installed only when dpkg-query says it is missing (as
@@ -63,6 +64,6 @@ done
   fi
 )
 
-BUILD_TARGETS='ratchet-browser-server ratchet-demo' scripts/build.sh -DRATCHET_BROWSER_TESTS=ON
+BUILD_TARGETS='ratchet-browser-server ratchet-demo tls-certs' scripts/build.sh -DRATCHET_BROWSER_TESTS=ON
 
 ctest --test-dir "$BUILD_DIR" -L browser --no-tests=error --output-on-failure --timeout 300 "$@"

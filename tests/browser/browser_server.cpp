@@ -1,11 +1,14 @@
 // ratchet-browser-server: the server of the browser test (tests/browser/run_chromium.mjs).
 //
-//     ratchet-browser-server [--port N] [--log-level LEVEL]
+//     ratchet-browser-server [--port N] [--log-level LEVEL] [--host NAME]
+//                            [--tls-cert FILE --tls-key FILE]
 //
 // One App on 127.0.0.1 serves the test page on "/" (plain HTTP, HttpHandler) and an
 // EchoServer on "/echo" with the default Origin check. The page is loaded from this server,
 // so the browser's Origin is http://127.0.0.1:PORT, which the check must let through (the
-// App's httpHost is "127.0.0.1"). The first stdout line is
+// App's httpHost is "127.0.0.1", or --host). With --tls-cert (PEM chain) and --tls-key the
+// port serves https:// and wss:// instead, and the page opens wss:// (e.g. --host localhost
+// for https://localhost:PORT/). The first stdout line is
 // "ratchet-browser-server listening on 127.0.0.1:PORT"; SIGINT/SIGTERM stop it (exit 0).
 
 #include <ratchet/ratchet.hpp>
@@ -47,7 +50,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 "use strict";
 (() => {
   const STEP_TIMEOUT_MS = 10000;
-  const url = "ws://" + location.host + "/echo";
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/echo";
   document.getElementById("url").textContent = url;
   document.getElementById("agent").textContent = navigator.userAgent;
 
@@ -183,7 +186,8 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 [[noreturn]] void usage(int status) {
   std::fprintf(status ? stderr : stdout,
                "usage: ratchet-browser-server [--port N] "
-               "[--log-level trace|debug|info|warn|error|off]\n");
+               "[--log-level trace|debug|info|warn|error|off] [--host NAME]\n"
+               "                              [--tls-cert FILE --tls-key FILE]\n");
   std::exit(status);
 }
 
@@ -191,6 +195,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 
 int main(int argc, char** argv) try {
   unsigned long port = 0;
+  std::string host = "127.0.0.1", tlsCert, tlsKey;
   for (int i = 1; i < argc; ++i) {
     const std::string_view opt = argv[i];
     if (opt == "-h" || opt == "--help") usage(0);
@@ -200,20 +205,28 @@ int main(int argc, char** argv) try {
       port = std::stoul(value);
     else if (opt == "--log-level")
       ratchet::log::setLevel(ratchet::log::parseLevel(value));
+    else if (opt == "--host")
+      host = value;
+    else if (opt == "--tls-cert")
+      tlsCert = value;
+    else if (opt == "--tls-key")
+      tlsKey = value;
     else
       usage(2);
   }
-  if (port > 65535) usage(2);
+  if (port > 65535 || tlsCert.empty() != tlsKey.empty()) usage(2);
 
   ratchet::AppOptions options;
   options.io.threads = 2;
   options.io.handleSignals = true;
-  ratchet::App app("127.0.0.1", static_cast<std::uint16_t>(port), "127.0.0.1", options);
+  if (!tlsCert.empty())
+    options.tls = ratchet::TlsOptions{.certificateChainFile = tlsCert, .privateKeyFile = tlsKey};
+  ratchet::App app(host, static_cast<std::uint16_t>(port), "127.0.0.1", options);
   app.route(
       "/", std::make_shared<ratchet::HttpHandler>([](const ratchet::Request&) {
         return ratchet::HttpResponse::html(std::string(kPage)).header("Cache-Control", "no-store");
       }));
-  app.route("/echo", std::make_shared<ratchet::EchoServer>());  // Origin: 127.0.0.1 only
+  app.route("/echo", std::make_shared<ratchet::EchoServer>());  // Origin: `host` only
   std::cout << "ratchet-browser-server listening on 127.0.0.1:" << app.port() << std::endl;
   app.run();
   return 0;

@@ -96,12 +96,12 @@ export async function loadChromium() {
 }
 
 /** Launches headless Chromium; the caller closes it (closeBrowser). */
-export async function launchBrowser(chromium) {
+export async function launchBrowser(chromium, extraArgs = []) {
   // launch() gives Chromium a fresh temporary --user-data-dir and removes it on close.
   const browser = await bounded(chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: LAUNCH_TIMEOUT_MS,
   }), LAUNCH_TIMEOUT_MS + 5_000, `launch ${CHROMIUM}`);
   log(`launched Chromium ${browser.version()}`);

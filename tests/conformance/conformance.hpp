@@ -5,8 +5,18 @@
 //
 // Every wait is bounded: the client uses its socket non-blocking, and each read or write
 // waits in poll() with a timeout, so a server that stalls fails a check instead of hanging.
+//
+// Run with `--tls-certs=DIR` (the test PKI of tests/tls/make_certs.sh; main.cpp sets
+// tlsCertsDir) the same cases go over TLS: EchoApp serves wss:// with DIR's server-rsa
+// certificate and Peer speaks TLS (OpenSSL over the same non-blocking socket, verifying the
+// chain against DIR/ca.pem for "localhost"), so the bytes of every case are the plaintext of
+// TLS records instead of TCP segments. CTest registers sections 1-7 a second time that way
+// as "conformance-tls:".
 
 #include "e2e/support.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -47,6 +57,49 @@ inline constexpr std::uint8_t continuation = 0x0, text = 0x1, binary = 0x2, clos
                               pong = 0xA;
 }
 
+// ---- TLS -----------------------------------------------------------------------------------
+
+/// The test PKI directory when the cases run over TLS (--tls-certs=DIR); empty: plain TCP.
+inline std::string tlsCertsDir;
+
+inline bool overTls() {
+  return !tlsCertsDir.empty();
+}
+
+/// The server side of the TLS run: server-rsa's chain and key from tlsCertsDir.
+inline ratchet::TlsOptions serverTls() {
+  ratchet::TlsOptions tls;
+  tls.certificateChainFile = tlsCertsDir + "/fullchain-rsa.pem";
+  tls.privateKeyFile = tlsCertsDir + "/server-rsa.key";
+  return tls;
+}
+
+/// The client context of the TLS run, made once: trusts only the test CA, verifies the peer.
+/// Partial writes let a non-blocking SSL_write report what it took, as send() does.
+inline SSL_CTX* clientTlsContext() {
+  static SSL_CTX* const ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    REQUIRE(c != nullptr);
+    REQUIRE(SSL_CTX_load_verify_locations(c, (tlsCertsDir + "/ca.pem").c_str(), nullptr) == 1);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    return c;
+  }();
+  return ctx;
+}
+
+/// OpenSSL's reasons on this thread's error queue, which it empties.
+inline std::string openSslErrors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(e, buffer, sizeof buffer);
+    out += out.empty() ? "" : "; ";
+    out += buffer;
+  }
+  return out.empty() ? "no OpenSSL reason" : out;
+}
+
 // ---- the server ----------------------------------------------------------------------------
 
 inline void echoRoute(ratchet::App& app) {
@@ -57,10 +110,16 @@ inline void echoRoute(ratchet::App& app) {
 /// on a background thread until the end of the scope.
 class EchoApp {
  public:
-  explicit EchoApp(ratchet::AppOptions options = test::testOptions()) : app_(options, echoRoute) {}
+  explicit EchoApp(ratchet::AppOptions options = test::testOptions())
+      : app_(withTls(std::move(options)), echoRoute) {}
   std::uint16_t port() const { return app_.port(); }
 
  private:
+  static ratchet::AppOptions withTls(ratchet::AppOptions options) {
+    if (overTls() && !options.tls && !options.io.tls) options.tls = serverTls();
+    return options;
+  }
+
   test::Running<test::RoutedApp> app_;
 };
 
@@ -348,9 +407,11 @@ class Peer {
  public:
   explicit Peer(std::uint16_t port, std::string_view target = "/echo", Upgrade upgrade = {}) {
     connect(port);
+    if (overTls()) startTls();
     this->upgrade(target, upgrade);
   }
   ~Peer() {
+    if (ssl_) SSL_free(ssl_);
     if (fd_ >= 0) ::close(fd_);
   }
   Peer(const Peer&) = delete;
@@ -368,6 +429,18 @@ class Peer {
     chunk = std::max<std::size_t>(chunk, 1);
     for (std::size_t guard = 0; !bytes.empty() && guard < 100'000'000; ++guard) {
       const std::size_t want = std::min(chunk, bytes.size());
+      if (ssl_) {  // one TLS record of `want` bytes (or what fits), as one segment
+        std::size_t n = 0;
+        ERR_clear_error();
+        errno = 0;
+        const int r = SSL_write_ex(ssl_, bytes.data(), want, &n);
+        if (r == 1) {
+          bytes.remove_prefix(n);
+          continue;
+        }
+        if (!waitTls(SSL_get_error(ssl_, r), "write")) return false;
+        continue;
+      }
       const ssize_t n = ::send(fd_, bytes.data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -542,9 +615,74 @@ class Peer {
     }
   }
 
+  // The TLS handshake over the connected socket, every wait bounded by kWait.
+  void startTls() {
+    ssl_ = SSL_new(clientTlsContext());
+    REQUIRE(ssl_ != nullptr);
+    REQUIRE(SSL_set_fd(ssl_, fd_) == 1);
+    REQUIRE(SSL_set_tlsext_host_name(ssl_, "localhost") == 1);
+    REQUIRE(SSL_set1_host(ssl_, "localhost") == 1);
+    SSL_set_connect_state(ssl_);
+    ERR_clear_error();
+    bool done = false;
+    for (int i = 0; i < 1000 && !done; ++i) {
+      const int r = SSL_do_handshake(ssl_);
+      done = r == 1;
+      if (!done && !waitTls(SSL_get_error(ssl_, r), "TLS handshake")) break;
+    }
+    REQUIRE_MESSAGE(done, "no TLS handshake; " << status());
+  }
+
+  // After an SSL call that did not complete: waits (bounded) for what it wants; false, with
+  // the error recorded, when it failed for good or the wait timed out.
+  bool waitTls(int error, const char* during, Millis wait = kWait) {
+    short events = 0;
+    if (error == SSL_ERROR_WANT_READ) events = POLLIN;
+    if (error == SSL_ERROR_WANT_WRITE) events = POLLOUT;
+    if (events == 0) {
+      const int saved = errno;
+      if (error == SSL_ERROR_ZERO_RETURN) {
+        eof_ = true;
+        return setError("EOF (the server sent close_notify)");
+      }
+      reset_ = true;
+      const std::string reason = error == SSL_ERROR_SYSCALL && saved != 0
+                                     ? std::string(std::strerror(saved))
+                                     : openSslErrors();
+      return setError(std::string(during) + ": SSL_get_error " + std::to_string(error) + ": " +
+                      reason);
+    }
+    pollfd pfd{fd_, events, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(wait.count()));
+    if (r == 0) {
+      timedOut_ = true;
+      return setError(std::string(during) + " timed out after " + std::to_string(wait.count()) +
+                      " ms");
+    }
+    return true;
+  }
+
+  // fill() over TLS: the next decrypted bytes. A clean end is the server's close_notify (an
+  // EOF without it is a truncation, reported as an error).
+  bool fillTls(Millis wait) {
+    for (int i = 0; i < 1000; ++i) {
+      std::size_t n = 0;
+      ERR_clear_error();
+      errno = 0;
+      const int r = SSL_read_ex(ssl_, tmp_.get(), kChunk, &n);
+      if (r == 1) {
+        buf_.append(tmp_.get(), n);
+        return true;
+      }
+      if (!waitTls(SSL_get_error(ssl_, r), "read", wait)) return false;
+    }
+    return setError("read: no progress");
+  }
+
   // Appends what arrives next to the buffer; false on EOF, error, or `wait` without data.
   bool fill(Millis wait) {
     if (eof_ || reset_) return false;
+    if (ssl_) return fillTls(wait);
     for (int i = 0; i < 1000; ++i) {
       const ssize_t n = ::recv(fd_, tmp_.get(), kChunk, MSG_DONTWAIT);
       if (n > 0) {
@@ -577,6 +715,7 @@ class Peer {
 
   static constexpr std::size_t kChunk = 256 * 1024;
   int fd_ = -1;
+  SSL* ssl_ = nullptr;  // over TLS
   std::unique_ptr<char[]> tmp_{new char[kChunk]};
   std::string head_;
   std::string buf_;

@@ -1,18 +1,24 @@
 // Interop test: the Node.js `ws` client (tests/interop/package-lock.json) against the
 // ratchet demo server.
 //
-//     node tests/interop/node_client.mjs path/to/ratchet-demo
+//     node tests/interop/node_client.mjs path/to/ratchet-demo [--tls CERTS_DIR]
 //
 // Starts the server on 127.0.0.1 with port 0, waits for its "listening on" line, runs the
 // checks against /echo and /chat, stops the server and exits non-zero if any check failed.
+// With --tls (the test PKI of tests/tls/make_certs.sh) the server gets --tls-cert
+// fullchain-rsa.pem --tls-key server-rsa.key and the same checks run over
+// wss://localhost:PORT, the client trusting only CERTS_DIR/ca.pem (`ca:`).
 // Every wait is bounded, so a hung server fails the test instead of hanging it.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const TIMEOUT_MS = 10_000;
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
+let CA;  // --tls: the test CA, the only one wss:// trusts
 
 let WebSocket;
 try {
@@ -71,7 +77,8 @@ class Client {
   }
 
   static async connect(url) {
-    const ws = new WebSocket(url, {maxPayload: 64 * 1024 * 1024});  // sends no Origin
+    const ws = new WebSocket(url, {maxPayload: 64 * 1024 * 1024,  // sends no Origin
+                                   ...(url.startsWith('wss:') ? {ca: CA} : {})});
     await bounded(new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);  // e.g. "Unexpected server response: 403"
@@ -210,9 +217,9 @@ const checks = [
 
 // --- the server ----------------------------------------------------------------------------
 
-function startServer(binary) {
+function startServer(binary, extraArgs) {
   const proc = spawn(binary, ['--address', '127.0.0.1', '--port', '0', '--threads', '2',
-                              '--log-level', 'warn'],
+                              '--log-level', 'warn', ...extraArgs],
                      {stdio: ['ignore', 'pipe', 'inherit']});
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
     proc.exitStatus = signal ?? code;
@@ -256,12 +263,20 @@ async function stopServer(proc) {
   }
 }
 
-async function main(binary) {
+async function main(binary, certs) {
   const failures = [];
   let passed = 0;
-  const {proc, port} = startServer(binary);
+  let extraArgs = [];
+  if (certs !== undefined) {
+    CA = readFileSync(join(certs, 'ca.pem'));
+    extraArgs = ['--tls-cert', join(certs, 'fullchain-rsa.pem'),
+                 '--tls-key', join(certs, 'server-rsa.key')];
+  }
+  const {proc, port} = startServer(binary, extraArgs);
   try {
-    const base = `ws://127.0.0.1:${await port}`;
+    // Over TLS the name is localhost, which the certificate is checked against.
+    const base = certs !== undefined ? `wss://localhost:${await port}`
+                                     : `ws://127.0.0.1:${await port}`;
     for (const [name, check] of checks) {
       try {
         await check(base);
@@ -283,15 +298,16 @@ async function main(binary) {
   } finally {
     await stopServer(proc);
   }
-  console.log(`node ws: ${passed} of ${checks.length} checks passed; failed: ` +
+  console.log(`node ws${certs !== undefined ? ' over TLS' : ''}: ${passed} of ${checks.length} checks passed; failed: ` +
               `${failures.join(', ') || 'none'}`);
   return failures.length ? 1 : 0;
 }
 
-if (process.argv.length !== 3) {
-  console.error('usage: node node_client.mjs path/to/ratchet-demo');
+const args = process.argv.slice(2);
+if (!(args.length === 1 || (args.length === 3 && args[1] === '--tls'))) {
+  console.error('usage: node node_client.mjs path/to/ratchet-demo [--tls CERTS_DIR]');
   process.exit(2);
 }
-process.exitCode = await main(process.argv[2]);
+process.exitCode = await main(args[0], args[2]);
 // Nothing may keep the process alive after the verdict (e.g. a stuck socket).
 process.exit(process.exitCode);

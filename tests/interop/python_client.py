@@ -2,10 +2,14 @@
 """Interop test: the Python `websockets` client (Debian's python3-websockets, 10.x, asyncio
 API) against the ratchet demo server.
 
-    /usr/bin/python3 python_client.py path/to/ratchet-demo
+    /usr/bin/python3 python_client.py path/to/ratchet-demo [--tls CERTS_DIR]
 
 Starts the server on 127.0.0.1 with port 0, waits for its "listening on" line, runs the
 checks against /echo and /chat, stops the server and exits non-zero if any check failed.
+With --tls (the test PKI of tests/tls/make_certs.sh) the server gets --tls-cert
+fullchain-rsa.pem --tls-key server-rsa.key and the same checks run over
+wss://localhost:PORT with an ssl context that trusts only CERTS_DIR/ca.pem and checks the
+host name.
 Every wait is bounded, so a hung server fails the test instead of hanging it.
 """
 
@@ -14,6 +18,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import traceback
@@ -27,6 +32,7 @@ except ImportError as e:  # A missing client is a failure, never a skip.
 
 TIMEOUT = 10.0  # seconds, for every single wait
 LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+SSL_CONTEXT = None  # set by --tls: the client side of wss://
 
 
 class CheckFailed(Exception):
@@ -57,7 +63,8 @@ async def connect(url):
     # No Origin header (not a browser); max_size above the largest echo (1 MiB).
     return await bounded(
         websockets.connect(url, max_size=16 * 1024 * 1024, ping_interval=None,
-                           open_timeout=TIMEOUT, close_timeout=TIMEOUT),
+                           open_timeout=TIMEOUT, close_timeout=TIMEOUT,
+                           ssl=SSL_CONTEXT if url.startswith("wss:") else None),
         f"connect to {url}")
 
 
@@ -187,10 +194,10 @@ CHECKS = [
 
 # --- the server ------------------------------------------------------------------------------
 
-async def start_server(binary):
+async def start_server(binary, extra_args=()):
     proc = await asyncio.create_subprocess_exec(
         binary, "--address", "127.0.0.1", "--port", "0", "--threads", "2",
-        "--log-level", "warn",
+        "--log-level", "warn", *extra_args,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + TIMEOUT
@@ -236,15 +243,22 @@ async def stop_server(proc):
         await proc.wait()
 
 
-async def main(binary):
+async def main(binary, certs=None):
+    global SSL_CONTEXT
     proc = None
     drainer = None
     failures = []
     passed = 0
+    extra_args = []
+    if certs is not None:
+        SSL_CONTEXT = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+        extra_args = ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
+                      "--tls-key", os.path.join(certs, "server-rsa.key")]
     try:
-        proc, port = await start_server(binary)
+        proc, port = await start_server(binary, extra_args)
         drainer = asyncio.create_task(drain(proc.stdout))
-        base = f"ws://127.0.0.1:{port}"
+        # Over TLS the name is localhost, which the certificate is checked against.
+        base = f"wss://localhost:{port}" if certs is not None else f"ws://127.0.0.1:{port}"
         for name, check in CHECKS:
             try:
                 await check(base)
@@ -273,13 +287,16 @@ async def main(binary):
             await stop_server(proc)
         if drainer is not None:
             drainer.cancel()
-    print(f"python-websockets {websockets.__version__}: {passed} of {len(CHECKS)} checks "
+    print(f"python-websockets {websockets.__version__}{' over TLS' if certs else ''}: "
+          f"{passed} of {len(CHECKS)} checks "
           f"passed; failed: {', '.join(failures) or 'none'}", flush=True)
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} path/to/ratchet-demo", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(asyncio.run(main(sys.argv[1])))
+    if len(sys.argv) == 2:
+        sys.exit(asyncio.run(main(sys.argv[1])))
+    if len(sys.argv) == 4 and sys.argv[2] == "--tls":
+        sys.exit(asyncio.run(main(sys.argv[1], sys.argv[3])))
+    print(f"usage: {sys.argv[0]} path/to/ratchet-demo [--tls CERTS_DIR]", file=sys.stderr)
+    sys.exit(2)
