@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark matrix of issue 5: every scenario against ratchet and its peers, server
 # pinned to CPU 0 and client to CPU 1, the median of several runs per cell; prints the
-# table and ratios and writes bench/RESULTS.md. See bench/README.md.
+# table and ratios and writes bench/RESULTS.md. The tls-* cells compare ratchet's wss with
+# Beast's, on throw-away certificates (bench/make_cert.sh). See bench/README.md.
 #
 #   bench/run.sh [--quick] [--runs N] [--duration S] [--only REGEX]
 #
@@ -25,10 +26,10 @@ while (($#)); do
 done
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
-for tool in "$BIN/ratchet-bench" "$BIN/ratchet-bench-server" "$BIN/bench-beast-echo"; do
+for tool in "$BIN/ratchet-bench" "$BIN/ratchet-bench-server" "$BIN/bench-beast-echo" \
+  "$BIN/bench-beast-tls-echo"; do
   [[ -x $tool ]] || { echo "missing $tool: run BUILD_DIR=$BUILD_DIR scripts/build.sh" >&2; exit 1; }
 done
-[[ -d $ROOT/bench/node_modules/ws ]] || (cd "$ROOT/bench" && npm ci --no-audit --no-fund)
 ulimit -n "$(ulimit -Hn)"
 
 RESULTS=$ROOT/$BUILD_DIR/bench-results.jsonl
@@ -38,25 +39,39 @@ COMMANDS=$ROOT/$BUILD_DIR/bench-commands.txt
 
 # cell|ratchet-bench arguments|servers (the path is /broadcast for broadcast, else /echo)
 CELLS=(
-  "echo-100x32|echo --connections 100 --size 32 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
-  "echo-100x4k|echo --connections 100 --size 4096 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
-  "echo-1000x32|echo --connections 1000 --size 32 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
-  "echo-1000x4k|echo --connections 1000 --size 4096 --depth 1|ratchet-1t ratchet-2t beast-echo node-echo python-echo tcp-echo"
-  "handshake|handshake --connections 50|ratchet-1t ratchet-2t beast-echo node-echo python-echo"
+  "echo-100x32|echo --connections 100 --size 32 --depth 1|ratchet-1t ratchet-before ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-100x4k|echo --connections 100 --size 4096 --depth 1|ratchet-1t ratchet-before ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-1000x32|echo --connections 1000 --size 32 --depth 1|ratchet-1t ratchet-before ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "echo-1000x4k|echo --connections 1000 --size 4096 --depth 1|ratchet-1t ratchet-before ratchet-2t beast-echo node-echo python-echo tcp-echo"
+  "handshake|handshake --connections 50|ratchet-1t ratchet-before ratchet-2t beast-echo node-echo python-echo"
   "broadcast-1000|broadcast --connections 1000 --size 64 --depth 32|ratchet-1t beast-chat node-broadcast python-broadcast"
-  "idle-10k|idle --connections 10000 --hold $HOLD|ratchet-1t beast-echo node-echo python-echo"
+  "idle-10k|idle --connections 10000 --hold $HOLD|ratchet-1t ratchet-before beast-echo node-echo python-echo"
+  # wss: ratchet and Beast with the same certificate (ECDSA P-256 unless named -rsa). Every
+  # handshake is a full one (the client never resumes). tls-idle-10k has plain ratchet-1t
+  # too, for the memory a TLS connection adds.
+  "tls-echo-100x32|echo --connections 100 --size 32 --depth 1|ratchet-tls-1t beast-tls-echo"
+  "tls-echo-100x4k|echo --connections 100 --size 4096 --depth 1|ratchet-tls-1t beast-tls-echo"
+  "tls-handshake-ecdsa|handshake --connections 50|ratchet-tls-1t beast-tls-echo"
+  "tls-handshake-rsa|handshake --connections 50|ratchet-tls-rsa beast-tls-rsa"
+  "tls-idle-10k|idle --connections 10000 --hold $HOLD|ratchet-tls-1t ratchet-1t beast-tls-echo"
 )
 
 for cell in "${CELLS[@]}"; do
   IFS='|' read -r name args servers <<<"$cell"
   for server in $servers; do
     [[ "$name $server" =~ $ONLY ]] || continue
+    # The build of an earlier commit runs only when one is given (see bench/lib.sh).
+    [[ $server == ratchet-before && -z ${RATCHET_BEFORE_BIN:-} ]] && continue
     path=/echo
     [[ $name == broadcast* ]] && path=/broadcast
+    # What only some servers need, when they are selected (--only may leave them out).
+    [[ $server == *-tls-* ]] && ensure_certs
+    if [[ $server == node-* && ! -d $ROOT/bench/node_modules/ws ]]; then
+      (cd "$ROOT/bench" && npm ci --no-audit --no-fund)
+    fi
     for run in $(seq "$RUNS"); do
       start_server "$server" 0
-      url=ws://127.0.0.1:$SERVER_PORT$path
-      [[ $server == tcp-echo ]] && url=tcp://127.0.0.1:$SERVER_PORT
+      url=$(server_url "$server" "$SERVER_PORT" "$path")
       cmd=(taskset -c 1 "$BIN/ratchet-bench" $args --url "$url" --duration "$DURATION"
            --warmup "$WARMUP" --server-pid "$SERVER_PID" --label "$name $server" --quiet
            --json "$RESULTS")

@@ -12,6 +12,7 @@ BIN=$ROOT/$BUILD_DIR/apps/bench
 SERVER=${1:-ratchet-1t}
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+[[ $SERVER == *-tls-* ]] && ensure_certs
 
 # 100k connections need 100k fds on each side; the hard limit can only be raised as root.
 ulimit -Hn 262144 2>/dev/null || true
@@ -32,7 +33,7 @@ step() {  # step LABEL CONNECTIONS ratchet-bench arguments...
   fi
   start_server "$SERVER" 0
   echo "== $label"
-  taskset -c 1 "$BIN/ratchet-bench" "$@" --connections "$n" --url "ws://127.0.0.1:$SERVER_PORT/echo" \
+  taskset -c 1 "$BIN/ratchet-bench" "$@" --connections "$n" --url "$(server_url "$SERVER" "$SERVER_PORT" /echo)" \
     --source-addresses 64 --server-pid "$SERVER_PID" --label "$label" --quiet --json "$OUT" \
     >/dev/null || echo "   (failures counted)"
   stop_server

@@ -4,7 +4,9 @@
     summarize.py RESULTS.jsonl COMMANDS.txt OUT.md "how it was run"
 
 Each cell is the median over its runs of every figure. Ratios compare ratchet (1 server
-thread) with each peer, and the issue's targets are checked where they apply.
+thread) with each peer, and the issue's targets are checked where they apply. The tls-*
+cells (wss) get their own ratios: ratchet's TLS server against Beast's with the same
+certificate, and the memory of an idle TLS connection against a plain one.
 """
 
 import datetime
@@ -54,16 +56,51 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def rate_field(cell):
+    return "handshakes_per_s" if "handshake" in cell else "messages_per_s"
+
+
+def cpu_field(cell):
+    return "server_cpu_us_per_handshake" if "handshake" in cell else "server_cpu_us_per_message"
+
+
+def is_tls(cell):
+    return cell.startswith("tls-")
+
+
 ratio_lines = ["| cell | peer | ratchet msgs/s ÷ peer | ratchet CPU/op ÷ peer |", "| --- | --- | --- | --- |"]
 for (cell, server) in runs:
-    if server.startswith("ratchet-1t"):
+    if server.startswith("ratchet-1t") or is_tls(cell):
         continue
-    rate = "handshakes_per_s" if cell == "handshake" else "messages_per_s"
-    cpu = "server_cpu_us_per_handshake" if cell == "handshake" else "server_cpu_us_per_message"
+    rate, cpu = rate_field(cell), cpu_field(cell)
     ratio_lines.append(
         f"| {cell} | {server} | {fmt(ratio(median(cell, 'ratchet-1t', rate), median(cell, server, rate)), 2)} "
         f"| {fmt(ratio(median(cell, 'ratchet-1t', cpu), median(cell, server, cpu)), 2)} |")
 ratios = "\n".join(ratio_lines)
+
+
+def tls_reference(cell):
+    """The ratchet TLS server that a tls-* cell's other servers are compared with."""
+    return "ratchet-tls-rsa" if cell.endswith("-rsa") else "ratchet-tls-1t"
+
+
+# Rate and CPU per operation where the cell has them (idle has neither: it holds
+# connections), RSS per connection everywhere (for echo it includes the buffers in use).
+RSS = "server_rss_per_connection_bytes"
+tls_lines = ["| cell | ratchet | peer | ratchet rate ÷ peer | ratchet CPU/op ÷ peer | ratchet RSS/conn ÷ peer |",
+             "| --- | --- | --- | --- | --- | --- |"]
+for (cell, server) in runs:
+    ref = tls_reference(cell)
+    if not is_tls(cell) or server == ref:
+        continue
+    idle = "idle" in cell
+    rate, cpu = rate_field(cell), cpu_field(cell)
+    tls_lines.append(
+        f"| {cell} | {ref} | {server} "
+        f"| {'-' if idle else fmt(ratio(median(cell, ref, rate), median(cell, server, rate)), 2)} "
+        f"| {'-' if idle else fmt(ratio(median(cell, ref, cpu), median(cell, server, cpu)), 2)} "
+        f"| {fmt(ratio(median(cell, ref, RSS), median(cell, server, RSS)), 2)} |")
+tls_ratios = "\n".join(tls_lines)
 
 TARGETS = [  # what, value, goal, holds
     ("echo 100×32 B msgs/s ≥ 0.95× raw TCP",
@@ -84,11 +121,22 @@ TARGETS = [  # what, value, goal, holds
      ratio(median("broadcast-1000", "ratchet-1t", "messages_per_s"), median("broadcast-1000", "beast-chat", "messages_per_s")), 10, ">="),
     ("idle 10k: RSS/conn ≤ 1 KiB (bytes)", median("idle-10k", "ratchet-1t", "server_rss_per_connection_bytes"), 1024, "<="),
 ]
-target_lines = ["| target | measured | verdict |", "| --- | --- | --- |"]
-for what, value, goal, op in TARGETS:
-    verdict = "-" if value is None else ("hit" if (value >= goal if op == ">=" else value <= goal) else "missed")
-    target_lines.append(f"| {what} | {fmt(value, 2)} | {verdict} |")
-targets = "\n".join(target_lines)
+TLS_TARGETS = [
+    ("idle 10k: RSS/conn over TLS ≤ 3× plain (ratchet-tls-1t ÷ ratchet-1t)",
+     ratio(median("tls-idle-10k", "ratchet-tls-1t", RSS), median("tls-idle-10k", "ratchet-1t", RSS)), 3, "<="),
+]
+
+
+def target_table(rows):
+    out = ["| target | measured | verdict |", "| --- | --- | --- |"]
+    for what, value, goal, op in rows:
+        verdict = "-" if value is None else ("hit" if (value >= goal if op == ">=" else value <= goal) else "missed")
+        out.append(f"| {what} | {fmt(value, 2)} | {verdict} |")
+    return "\n".join(out)
+
+
+targets = target_table(TARGETS)
+tls_targets = target_table(TLS_TARGETS)
 
 
 def sh(cmd):
@@ -124,6 +172,15 @@ compare ratios within one run, not across runs.
 
 {targets}
 
+## TLS (wss): ratchet against Beast, same certificate
+
+Full handshakes only (the client never resumes a session); ECDSA P-256 certificates unless
+the cell ends in -rsa. tls-idle-10k also compares with plain ratchet-1t.
+
+{tls_ratios}
+
+{tls_targets}
+
 ## Commands
 
 ```
@@ -131,5 +188,5 @@ compare ratios within one run, not across runs.
 ```
 """
 open(out_path, "w").write(report)
-print(table, ratios, targets, sep="\n\n")
+print(table, ratios, targets, tls_ratios, tls_targets, sep="\n\n")
 print(f"\nwritten: {out_path}")

@@ -16,17 +16,24 @@ namespace {
 namespace net = boost::asio;
 constexpr auto kStepTimeout = std::chrono::seconds(10);  // connect, upgrade, close handshake
 constexpr int kLoggedFailures = 10;                      // stderr lines, per process
+// wss reads ciphertext into the read buffer: room for record headers and tags, and for
+// most of the server's handshake flight in one read.
+constexpr std::size_t kTlsReadExtra = 1024;
 
 const char* stateName(Connection::State s) {
-  static constexpr const char* names[] = {"idle",    "connecting", "upgrading", "open",
-                                          "closing", "closed",     "done"};
+  static constexpr const char* names[] = {"idle",      "connecting",  "TLS handshaking",
+                                          "upgrading", "open",        "closing",
+                                          "closed",    "closing TLS", "done"};
   return names[static_cast<int>(s)];
 }
 
 }  // namespace
 
 Connection::Connection(Worker& worker, std::size_t readBufferSize)
-    : worker_(worker), socket_(worker.io), readBuffer_(readBufferSize) {}
+    : worker_(worker),
+      socket_(worker.io),
+      readBuffer_(readBufferSize + (worker.target.tls ? kTlsReadExtra : 0)),
+      secure_(worker.target.tls != nullptr) {}
 
 void Connection::setState(State s, Clock::duration timeout) {
   state_ = s;
@@ -56,7 +63,13 @@ void Connection::start(std::size_t source) {
 void Connection::onConnected(const boost::system::error_code& ec) {
   if (state_ != State::connecting) return;
   if (ec) return fail(Failure::connect, ec.message());
-  if (worker_.target.raw) {
+  if (secure_) {
+    // A fresh session each attempt: a full handshake, never a resumption.
+    setState(State::securing, kStepTimeout);
+    if (!tls_.start(*worker_.target.tls, worker_.target.serverName))
+      return fail(Failure::handshake, tls_.error());
+    kickWrite();  // the ClientHello; the upgrade request follows the handshake
+  } else if (worker_.target.raw) {
     setState(State::open, Clock::duration::max());
     worker_.stats.connected.add();
     if (paced_) paced_ = false, worker_.connectDone();
@@ -67,10 +80,7 @@ void Connection::onConnected(const boost::system::error_code& ec) {
     writing_ = true;
     net::async_write(socket_, net::buffer(worker_.target.upgradeRequest),
                      [this, g = generation_](const boost::system::error_code& e, std::size_t) {
-                       if (g != generation_) return;
-                       writing_ = false;
-                       if (e) return fail(Failure::io_error, e.message());
-                       kickWrite();
+                       if (g == generation_) onWritten(e);
                      });
   }
   read();
@@ -87,33 +97,89 @@ void Connection::read() {
 void Connection::onRead(const boost::system::error_code& ec, std::size_t n) {
   if (state_ == State::done) return;
   readTime_ = Clock::now();
+  if (secure_) return onTlsRead(ec, n);
   if (ec == net::error::eof) return onEof();
   if (ec) return fail(Failure::io_error, "read: " + ec.message());
-  const char* p = readBuffer_.data();
-  if (state_ == State::upgrading && !consumeUpgrade(p, n)) return;
-  if (worker_.target.raw) {
-    deliverRaw(p, n);
-  } else if (n > 0) {
-    if (auto error = parser_.parse(p, n, *this); !error.empty())
-      return fail(Failure::bad_frame, error);
-  }
+  deliver(readBuffer_.data(), n);
   if (state_ == State::done) return;
   read();
   kickWrite();  // what the scenario wants to send in answer to this batch, in one write
 }
 
+// wss: `n` bytes of ciphertext are in the read buffer.
+void Connection::onTlsRead(const boost::system::error_code& ec, std::size_t n) {
+  if (state_ == State::tlsClosing) {
+    // Both close_notify alerts are out: only the end of TCP is left. A reset (the server
+    // closed without waiting for ours, which TLS allows) ends it as well.
+    if (ec) return finish();
+    return read();  // nothing may follow close_notify; whatever does is not looked at
+  }
+  if (ec == net::error::eof) {
+    if (state_ == State::closeReceived)
+      return fail(Failure::bad_close, "server ended TCP without a TLS close_notify");
+    return fail(Failure::early_close, std::string("server ended TCP while ") + stateName(state_));
+  }
+  if (ec) return fail(Failure::io_error, "read: " + ec.message());
+  tls_.feed(readBuffer_.data(), n);
+  if (state_ == State::securing) {
+    const auto status = tls_.handshake();
+    if (status == TlsClient::Status::error) return fail(Failure::handshake, tls_.error());
+    if (status == TlsClient::Status::done) {
+      setState(State::upgrading, kStepTimeout);
+      // Goes out with our Finished, in the same write.
+      const std::string& request = worker_.target.upgradeRequest;
+      if (!tls_.write(request.data(), request.size())) return fail(Failure::io_error, tls_.error());
+    }
+  }
+  // The BIO holds the ciphertext now, so the read buffer takes the plaintext, in chunks.
+  // Ends when OpenSSL needs more input: every pass consumes some of it.
+  while (state_ != State::securing) {
+    std::size_t got = 0;
+    const auto status = tls_.read(readBuffer_.data(), readBuffer_.size(), got);
+    if (status == TlsClient::Status::error) return fail(Failure::io_error, tls_.error());
+    if (status == TlsClient::Status::closed) return onTlsClose();
+    if (got == 0) break;
+    deliver(readBuffer_.data(), got);
+    if (state_ == State::done) return;
+  }
+  read();
+  kickWrite();  // handshake messages, and what the scenario answers, in one write
+}
+
+// wss: the server's close_notify. Only right after the WebSocket close handshake; we answer
+// with ours and wait for the server to end TCP.
+void Connection::onTlsClose() {
+  if (state_ != State::closeReceived)
+    return fail(Failure::early_close,
+                std::string("server sent TLS close_notify while ") + stateName(state_));
+  // A close frame we still owe (the server closed first) goes before our close_notify.
+  if (!controlPending_.empty() && !tls_.write(controlPending_.data(), controlPending_.size()))
+    return fail(Failure::io_error, tls_.error());
+  controlPending_.clear();
+  tls_.shutdown();
+  setState(State::tlsClosing, kStepTimeout);
+  read();
+  kickWrite();
+}
+
+// Plaintext from the server: the upgrade response, then frames (or raw echo bytes).
+void Connection::deliver(const char* p, std::size_t n) {
+  if (state_ == State::upgrading && !consumeUpgrade(p, n)) return;
+  if (worker_.target.raw) {
+    deliverRaw(p, n);
+  } else if (n > 0) {
+    if (auto error = parser_.parse(p, n, *this); !error.empty()) fail(Failure::bad_frame, error);
+  }
+}
+
 // Collects the response head; true when it is complete and valid and `p`/`n` now hold the
-// bytes after it. False when more is needed (a read is started) or the upgrade failed.
+// bytes after it. False when more is needed (the caller reads on) or the upgrade failed.
 bool Connection::consumeUpgrade(const char*& p, std::size_t& n) {
   const std::size_t before = head_.size();
   head_.append(p, n);
   const auto end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
   if (end == std::string::npos) {
-    if (head_.size() > kMaxResponseHead) {
-      fail(Failure::handshake, "response head too large");
-    } else {
-      read();
-    }
+    if (head_.size() > kMaxResponseHead) fail(Failure::handshake, "response head too large");
     return false;
   }
   if (auto error = checkUpgradeResponse(std::string_view(head_).substr(0, end + 4));
@@ -190,16 +256,38 @@ void Connection::kickWrite() {
   controlPending_.clear();
   if (!controlWriting_.empty()) writeBuffers_.push_back(net::buffer(controlWriting_));
   if (state_ == State::open) fillWrite(writeBuffers_, Clock::now());
+  if (secure_) return writeTls();
   if (writeBuffers_.empty()) return;
   writing_ = true;
   net::async_write(socket_, writeBuffers_,
                    [this, g = generation_](const boost::system::error_code& ec, std::size_t) {
-                     if (g != generation_) return;
-                     writing_ = false;
-                     if (state_ == State::done) return;
-                     if (ec) return fail(Failure::io_error, "write: " + ec.message());
-                     kickWrite();
+                     if (g == generation_) onWritten(ec);
                    });
+}
+
+// wss: the gathered buffers become one record, sent with whatever else OpenSSL has queued
+// (handshake messages, close_notify). The ciphertext is copied out of the BIO, as OpenSSL
+// may add to it (e.g. while reading) before this write completes.
+void Connection::writeTls() {
+  if (!writeBuffers_.empty() && !tls_.write(writeBuffers_))
+    return fail(Failure::io_error, tls_.error());
+  if (!tls_.takeOutput(cipherWriting_)) return;
+  writing_ = true;
+  net::async_write(socket_, net::buffer(cipherWriting_),
+                   [this, g = generation_](const boost::system::error_code& ec, std::size_t) {
+                     if (g == generation_) onWritten(ec);
+                   });
+}
+
+void Connection::onWritten(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (state_ == State::done) return;
+  if (ec) {
+    // Our close_notify may find the server gone: it need not wait for it.
+    if (state_ == State::tlsClosing) return finish();
+    return fail(Failure::io_error, "write: " + ec.message());
+  }
+  kickWrite();
 }
 
 void Connection::checkTimeout(Clock::time_point now) {
@@ -226,6 +314,7 @@ void Connection::finish() {
   parser_.stop();
   boost::system::error_code ec;
   socket_.close(ec);
+  tls_.reset();  // the session's memory, now rather than at the next attempt
   if (paced_) paced_ = false, worker_.connectDone();
   setState(State::done, Clock::duration::max());
   worker_.stats.finished.add();

@@ -1,15 +1,18 @@
 #pragma once
-// One client connection, WebSocket or raw TCP: connect from a chosen loopback address,
-// upgrade, read and check the server's frames, answer pings, write what the scenario wants
-// in gathered writes, and close with a complete close handshake. Scenarios derive from it.
+// One client connection, WebSocket (ws:// or wss://) or raw TCP: connect from a chosen
+// loopback address, make the TLS handshake (wss), upgrade, read and check the server's
+// frames, answer pings, write what the scenario wants in gathered writes, and close with a
+// complete close handshake (wss: and the close_notify exchange). Scenarios derive from it.
 
 #include "client_frame.hpp"
 #include "stats.hpp"
+#include "tls_client.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,11 +29,23 @@ struct Target {
   std::size_t rawMessageSize = 0;  // raw: every this many bytes are one message
   std::string upgradeRequest;      // WebSocket: the request every connection sends
   unsigned sourceAddresses = 16;
+  std::shared_ptr<const TlsContext> tls;  // wss: TLS under the WebSocket; null: plain
+  std::string serverName;                 // wss: SNI; empty for an IP address (RFC 6066)
 };
 
 class Connection : protected FrameHandler {
  public:
-  enum class State { idle, connecting, upgrading, open, closing, closeReceived, done };
+  enum class State {
+    idle,
+    connecting,
+    securing,  // wss: TLS handshake
+    upgrading,
+    open,
+    closing,
+    closeReceived,
+    tlsClosing,  // wss: both close_notify alerts sent, awaiting the server's end of TCP
+    done
+  };
 
   Connection(Worker& worker, std::size_t readBufferSize);
   ~Connection() override = default;
@@ -47,7 +62,7 @@ class Connection : protected FrameHandler {
   void checkTimeout(Clock::time_point now);
   State state() const noexcept { return state_; }
   /// Starts a write of pending control frames and of what fillWrite() adds, unless one is
-  /// in progress (then it follows when that one completes).
+  /// in progress (then it follows when that one completes). wss: all of it is one record.
   void kickWrite();
 
  protected:
@@ -73,7 +88,12 @@ class Connection : protected FrameHandler {
   void onConnected(const boost::system::error_code& ec);
   void read();
   void onRead(const boost::system::error_code& ec, std::size_t n);
+  void onTlsRead(const boost::system::error_code& ec, std::size_t n);
+  void onTlsClose();
+  void deliver(const char* p, std::size_t n);
   bool consumeUpgrade(const char*& p, std::size_t& n);
+  void writeTls();
+  void onWritten(const boost::system::error_code& ec);
   void deliverRaw(const char* p, std::size_t n);
   void onEof();
   void finish();
@@ -85,6 +105,9 @@ class Connection : protected FrameHandler {
   FrameParser parser_;
   std::string controlPending_, controlWriting_;
   std::vector<boost::asio::const_buffer> writeBuffers_;
+  const bool secure_;          // wss
+  TlsClient tls_;              // wss: the session of the current attempt
+  std::string cipherWriting_;  // wss: the ciphertext being written
   bool writing_ = false;
   bool failed_ = false;
   bool paced_ = false;  // counted in the worker's connects in flight

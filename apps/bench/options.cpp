@@ -18,7 +18,8 @@ Scenarios (one JSON object per scenario):
 
 Options:
   --url ws://HOST:PORT/PATH   server (default ws://127.0.0.1:8080/echo); tcp://HOST:PORT
-                              implies --raw
+                              implies --raw; wss://HOST:PORT/PATH is TLS (certificate not
+                              verified, SNI = HOST unless an IP address, no resumption)
   --host H --port P --path P  the same, piecewise
   --connections N             connections (echo, idle), subscribers (broadcast),
                               concurrent connectors (handshake)        [100]
@@ -50,11 +51,14 @@ void parseUrl(Options& o, std::string_view url) {
   std::string_view rest;
   if (url.starts_with("ws://")) {
     rest = url.substr(5);
+  } else if (url.starts_with("wss://")) {
+    rest = url.substr(6);
+    o.tls = true;
   } else if (url.starts_with("tcp://")) {
     rest = url.substr(6);
     o.raw = true;
   } else {
-    usage(2, "--url must start with ws:// or tcp:// (no TLS)");
+    usage(2, "--url must start with ws://, wss:// or tcp://");
   }
   const auto slash = rest.find('/');
   const auto hostPort = rest.substr(0, slash);
@@ -62,7 +66,7 @@ void parseUrl(Options& o, std::string_view url) {
   const auto colon = hostPort.rfind(':');
   if (colon == std::string_view::npos) {
     o.host = std::string(hostPort);
-    o.port = 80;
+    o.port = o.tls ? 443 : 80;
   } else {
     o.host = std::string(hostPort.substr(0, colon));
     o.port = static_cast<std::uint16_t>(std::stoul(std::string(hostPort.substr(colon + 1))));
@@ -137,6 +141,7 @@ Options parseOptions(int argc, char** argv) try {
   if (o.size > 64 * 1024 * 1024) usage(2, "--size is at most 64 MiB");
   if (o.depth > 4096) usage(2, "--depth is at most 4096");
   if (o.size == 0) usage(2, "--size must be positive");
+  if (o.raw && o.tls) usage(2, "--raw is plain TCP: not with wss://");
   return o;
 } catch (const std::logic_error&) {  // std::stoul and friends
   usage(2, "bad number");

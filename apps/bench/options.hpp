@@ -23,6 +23,7 @@ struct Options {
   unsigned sourceAddresses = 16;  // 127.0.0.1 .. 127.0.0.N as source addresses
   bool binary = false;            // binary instead of text messages
   bool raw = false;               // echo over plain TCP, no WebSocket
+  bool tls = false;               // wss://: WebSocket over TLS
   int serverPid = 0;              // sample this process's CPU time and RSS
   std::string json;               // file for JSON lines, "-" for stdout, empty for none
   std::string label;              // free text copied into the JSON (e.g. the server's name)

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <memory>
 #include <stdexcept>
 
 namespace bench {
@@ -19,6 +20,13 @@ Target makeTarget(const Options& o, std::size_t rawMessageSize) {
   t.rawMessageSize = rawMessageSize;
   if (!o.raw) t.upgradeRequest = makeUpgradeRequest(o.host, o.port, o.path);
   t.sourceAddresses = o.sourceAddresses;
+  if (o.tls) {
+    t.tls = std::make_shared<const TlsContext>();
+    // RFC 6066: SNI carries host names only, never address literals.
+    boost::system::error_code notAnAddress;
+    boost::asio::ip::make_address(o.host, notAnAddress);
+    if (notAnAddress) t.serverName = o.host;
+  }
   return t;
 }
 
@@ -26,8 +34,10 @@ Result makeResult(const Options& o, std::string scenario) {
   Result r;
   r.scenario = std::move(scenario);
   r.label = o.label;
-  r.url =
-      (o.raw ? "tcp://" : "ws://") + o.host + ":" + std::to_string(o.port) + (o.raw ? "" : o.path);
+  r.url = (o.raw   ? "tcp://"
+           : o.tls ? "wss://"
+                   : "ws://") +
+          o.host + ":" + std::to_string(o.port) + (o.raw ? "" : o.path);
   r.connections = o.connections;
   r.size = o.size;
   r.depth = o.depth;

@@ -1,6 +1,7 @@
 #pragma once
 // main() of the Beast reference servers: listen, print the port, run --threads threads
-// until SIGINT/SIGTERM (as Beast's examples do).
+// until SIGINT/SIGTERM (as Beast's examples do). Servers with options of their own (the TLS
+// echo's certificate) parse them first and call serveBeast.
 
 #include "beast_listener.hpp"
 #include "server_args.hpp"
@@ -13,9 +14,10 @@
 
 namespace bench {
 
+/// Serves with arguments already parsed; each Session is built from (socket, extra...).
+/// Exceptions propagate (runBeastServer prints them).
 template <class Session, class... Extra>
-int runBeastServer(int argc, char** argv, const char* name, Extra... extra) try {
-  const auto args = parseServerArgs(argc, argv, name);
+int serveBeast(const ServerArgs& args, Extra... extra) {
   boost::asio::io_context ioc{static_cast<int>(args.threads)};
   auto listener = std::make_shared<Listener<Session, Extra...>>(
       ioc,
@@ -31,6 +33,11 @@ int runBeastServer(int argc, char** argv, const char* name, Extra... extra) try 
   ioc.run();
   for (auto& t : threads) t.join();
   return 0;
+}
+
+template <class Session, class... Extra>
+int runBeastServer(int argc, char** argv, const char* name, Extra... extra) try {
+  return serveBeast<Session>(parseServerArgs(argc, argv, name), extra...);
 } catch (const std::exception& e) {
   std::cerr << name << ": " << e.what() << '\n';
   return 1;

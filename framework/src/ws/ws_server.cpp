@@ -31,7 +31,10 @@ struct WsLayer {
   detail::Dispatcher<MessageComponentInterface> component;
   WsOptions options;
   std::vector<std::string> subprotocols;
-  std::atomic<std::uint64_t> dropped{0};  // messages dropped by QueuePolicy::drop
+  // Messages dropped by QueuePolicy::drop; shared with the connections, which count into it
+  // from any thread.
+  std::shared_ptr<std::atomic<std::uint64_t>> dropped =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
   // Open connections, for broadcast(). Raw pointers: each removes itself before it dies.
   mutable std::mutex openMutex;
   std::unordered_set<WsConnection*> open;
@@ -39,8 +42,9 @@ struct WsLayer {
 
 /// The connection a WebSocket component sees: frames what it sends, unframes what arrives.
 /// It takes the transport over after the upgrade, which then owns it while open (with the
-/// application's copies). It shares its server's state, so that a connection kept after
-/// onClose (or a task still queued for it) never outlives what it refers to.
+/// application's copies). It shares its server's state while open, on the I/O thread only,
+/// and lets go of it at the close: a component that keeps its connections after onClose
+/// does not keep itself alive through them.
 class WsConnection final : public Connection,
                            public detail::WsParserHandler,
                            public detail::StreamHandler {
@@ -51,11 +55,13 @@ class WsConnection final : public Connection,
                std::shared_ptr<const Request> request, std::string subprotocol)
       : Connection(*transport),
         layer_(std::move(server)),
-        server_(*layer_),
+        queuePolicy_(layer_->options.queuePolicy),
+        closeTimeout_(layer_->options.closeTimeout),
+        dropped_(layer_->dropped),
         transport_(std::move(transport)),
         request_(std::move(request)),
         subprotocol_(std::move(subprotocol)),
-        parser_({server_.options.maxMessageBytes, server_.options.maxFrameBytes}) {}
+        parser_({layer_->options.maxMessageBytes, layer_->options.maxFrameBytes}) {}
 
   // ---- Connection ----
   void send(const Message& m) override {
@@ -73,9 +79,9 @@ class WsConnection final : public Connection,
       queued = transport_->write(std::string_view(header, n), m.data());
     }
     if (queued || !isOpen()) return;
-    if (server_.options.queuePolicy == QueuePolicy::drop) {
+    if (queuePolicy_ == QueuePolicy::drop) {
       // The message is lost for this slow reader only; others are not held back.
-      if (server_.dropped.fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
+      if (dropped_->fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
         log::warn("conn {}: outgoing queue full ({} bytes buffered), dropping messages", id(),
                   transport_->bufferedAmount());
       return;
@@ -94,9 +100,9 @@ class WsConnection final : public Connection,
       if (self->closeReceived_)
         self->transport_->finish();
       else
-        self->transport_->setTimer(self->server_.options.closeTimeout, [self = self.get()] {
+        self->transport_->setTimer(self->closeTimeout_, [self = self.get()] {
           log::debug("conn {}: close handshake timed out", self->id());
-          self->server_.component.error(self->self(), Error(errc::close_timeout));
+          self->layer_->component.error(self->self(), Error(errc::close_timeout));
           self->transport_->abort();
         });
     });
@@ -120,11 +126,11 @@ class WsConnection final : public Connection,
   // ---- driven by WsServer on the I/O thread ----
   void opened() {
     {
-      std::lock_guard lock(server_.openMutex);
-      server_.open.insert(this);
+      std::lock_guard lock(layer_->openMutex);
+      layer_->open.insert(this);
     }
     startTimers();
-    server_.component.open(self());
+    layer_->component.open(self());
   }
 
   void received(char* data, std::size_t size) {
@@ -141,17 +147,18 @@ class WsConnection final : public Connection,
   void closed() {
     state_.store(State::closed, std::memory_order_release);
     {
-      std::lock_guard lock(server_.openMutex);
-      server_.open.erase(this);
+      std::lock_guard lock(layer_->openMutex);
+      layer_->open.erase(this);
     }
-    server_.component.close(self());
+    layer_->component.close(self());
+    layer_.reset();
   }
 
   // ---- WsParserHandler ----
   void onWsMessage(std::string_view payload, bool binary) override {
     if (!isOpen()) return;  // after our close frame, data is discarded (RFC 6455 5.5.1)
-    if (server_.options.idleTimeout.count() > 0) lastMessage_ = transport_->now();
-    server_.component.message(
+    if (layer_->options.idleTimeout.count() > 0) lastMessage_ = transport_->now();
+    layer_->component.message(
         self(), Message(payload, binary ? Message::Type::binary : Message::Type::text));
   }
   void onWsPing(std::string_view payload) override {
@@ -199,8 +206,8 @@ class WsConnection final : public Connection,
     log::debug("conn {}: closing with {}: {}", id(), code, why);
     auto expected = State::open;
     if (!state_.compare_exchange_strong(expected, State::closing)) return;
-    server_.component.error(self(), Error(make_error_code(e), std::string(why)));
-    transport_->dispatch([self = self(), code, why = std::string(why)] {
+    transport_->dispatch([self = self(), code, e, why = std::string(why)] {
+      if (self->layer_) self->layer_->component.error(self, Error(make_error_code(e), why));
       self->sendClose(code, why);
       self->transport_->finish();
     });
@@ -212,12 +219,12 @@ class WsConnection final : public Connection,
   void startTimers() {
     const auto now = transport_->now();
     lastMessage_ = now;
-    nextPingCheck_ = now + server_.options.pingInterval;
+    nextPingCheck_ = now + layer_->options.pingInterval;
     armTick(now);
   }
 
   void armTick(Clock::time_point now) {
-    const auto& o = server_.options;
+    const auto& o = layer_->options;
     auto next = Clock::time_point::max();
     if (o.pingInterval.count() > 0) next = nextPingCheck_;
     if (o.idleTimeout.count() > 0) next = std::min(next, lastMessage_ + o.idleTimeout);
@@ -228,7 +235,7 @@ class WsConnection final : public Connection,
 
   void tick() {
     if (!isOpen()) return;
-    const auto& o = server_.options;
+    const auto& o = layer_->options;
     const auto now = transport_->now();
     if (o.idleTimeout.count() > 0 && now - lastMessage_ >= o.idleTimeout) {
       log::debug("conn {}: no message for {} ms, closing", id(), o.idleTimeout.count());
@@ -242,7 +249,7 @@ class WsConnection final : public Connection,
       } else if (pingSent_) {
         log::debug("conn {}: no answer to ping, dropping", id());
         state_.store(State::closing);  // first: onError's close() must not send anything now
-        server_.component.error(self(), Error(errc::ping_timeout));
+        layer_->component.error(self(), Error(errc::ping_timeout));
         return transport_->abort();
       } else {
         pingSent_ = true;
@@ -255,8 +262,10 @@ class WsConnection final : public Connection,
     armTick(now);
   }
 
-  const std::shared_ptr<WsLayer> layer_;
-  WsLayer& server_;
+  std::shared_ptr<WsLayer> layer_;  // until closed(); I/O thread only
+  const QueuePolicy queuePolicy_;
+  const Duration closeTimeout_;
+  const std::shared_ptr<std::atomic<std::uint64_t>> dropped_;
   std::shared_ptr<detail::Transport> transport_;
   std::shared_ptr<const Request> request_;
   std::string subprotocol_;
@@ -283,7 +292,7 @@ const WsOptions& WsServer::options() const noexcept {
   return impl_->options;
 }
 std::uint64_t WsServer::droppedMessages() const noexcept {
-  return impl_->dropped.load();
+  return impl_->dropped->load();
 }
 
 std::size_t WsServer::connectionCount() const {
