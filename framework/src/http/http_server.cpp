@@ -55,9 +55,8 @@ class HttpSession final : public detail::StreamHandler,
  public:
   HttpSession(std::shared_ptr<const HttpLayer> server, Transport& transport)
       : layer_(std::move(server)),
-        server_(*layer_),
         transport_(std::static_pointer_cast<Transport>(transport.shared_from_this())),
-        reader_(std::make_unique<detail::RequestReader>(server_.options)) {}
+        reader_(std::make_unique<detail::RequestReader>(layer_->options)) {}
 
   Transport& transport() const noexcept { return *transport_; }
 
@@ -72,16 +71,19 @@ class HttpSession final : public detail::StreamHandler,
   }
 
   void onEnd(Transport&) override {
-    if (auto exchange = std::move(current_)) server_.next.close(exchange);
+    if (auto exchange = std::move(current_)) layer_->next.close(exchange);
+    // Nothing reaches the server after the end: a component that keeps its connections
+    // must not keep itself alive through them.
+    layer_.reset();
   }
 
   // The component answered `exchange`: it is over for the components above, and the next
   // request is read. On the I/O thread.
   void answered(const Exchange* exchange) {
     if (current_.get() != exchange || !transport_->isOpen()) return;
-    server_.next.close(std::move(current_));
+    layer_->next.close(std::move(current_));
     idle_ = true;
-    reader_ = std::make_unique<detail::RequestReader>(server_.options);
+    reader_ = std::make_unique<detail::RequestReader>(layer_->options);
     awaitRequest();
     if (pipelined_.empty()) return;
     const std::string bytes = std::move(pipelined_);
@@ -92,12 +94,12 @@ class HttpSession final : public detail::StreamHandler,
  private:
   void awaitRequest() {
     if (idle_) {
-      transport_->setTimer(server_.options.keepAliveTimeout, [t = transport_.get()] {
+      transport_->setTimer(layer_->options.keepAliveTimeout, [t = transport_.get()] {
         log::debug("conn {}: keep-alive connection idle, closing", t->id());
         t->finish();
       });
     } else {
-      transport_->setTimer(server_.options.handshakeTimeout, [this] {
+      transport_->setTimer(layer_->options.handshakeTimeout, [this] {
         log::debug("conn {}: no complete HTTP request in time", transport_->id());
         refuse(408, "Request timeout");
       });
@@ -123,7 +125,7 @@ class HttpSession final : public detail::StreamHandler,
     reader_.reset();
     current_ = std::make_shared<Exchange>(shared_from_this(), *transport_, result.request);
     auto self = shared_from_this();  // the component may hand the transport over
-    server_.next.open(current_, std::move(result.request));
+    layer_->next.open(current_, std::move(result.request));
     if (transport_->handler() != this) {
       // Taken over (a WebSocket): the exchange is over for good (it and this session would
       // otherwise keep each other alive), and what followed the request is the new protocol's.
@@ -140,7 +142,7 @@ class HttpSession final : public detail::StreamHandler,
     pipelined_.append(bytes);
     // More than a whole request of the largest size waiting: the client is not pipelining
     // requests but flooding.
-    if (pipelined_.size() > server_.options.maxHeaderBytes + server_.options.maxBodyBytes) {
+    if (pipelined_.size() > layer_->options.maxHeaderBytes + layer_->options.maxBodyBytes) {
       log::debug("conn {}: too many pipelined bytes, closing", transport_->id());
       transport_->abort();
     }
@@ -152,8 +154,7 @@ class HttpSession final : public detail::StreamHandler,
     transport_->finish();
   }
 
-  const std::shared_ptr<const HttpLayer> layer_;  // kept alive while a session may use it
-  const HttpLayer& server_;
+  std::shared_ptr<const HttpLayer> layer_;  // until the end; I/O thread only
   const std::shared_ptr<Transport> transport_;
   // Only while a request is read: most connections upgrade, and then this is gone.
   std::unique_ptr<detail::RequestReader> reader_;

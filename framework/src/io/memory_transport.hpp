@@ -28,14 +28,22 @@ class MemoryTransport final : public Transport {
                            std::string address = "127.0.0.1", std::uint16_t port = 40000)
       : Transport(id, std::move(address), port), options_(options) {}
 
-  /// A connection to `component` as IoServer would make it: its onOpen now.
+  /// A connection to `component` as IoServer would make it: its onOpen now. When the test
+  /// lets go of the returned pointer the peer goes away, as IoServer's stop ends every
+  /// connection: that ends the layers' hold on the transport (and so no test leaks it).
   static std::shared_ptr<MemoryTransport> open(std::shared_ptr<MessageComponentInterface> component,
                                                Options options = {}) {
     auto t = std::make_shared<MemoryTransport>(options);
     t->feed_ = std::make_shared<ComponentFeed>(std::move(component));  // as IoServer owns it
     ComponentFeed::open(t->feed_, *t);
     t->poll();
-    return t;
+    struct Owner {
+      explicit Owner(std::shared_ptr<MemoryTransport> t) : transport(std::move(t)) {}
+      ~Owner() { transport->peerCloses(); }
+      std::shared_ptr<MemoryTransport> transport;
+    };
+    auto owner = std::make_shared<Owner>(t);
+    return std::shared_ptr<MemoryTransport>(owner, t.get());
   }
 
   // ---- what a test does ----
@@ -140,6 +148,7 @@ class MemoryTransport final : public Transport {
     timerFn_ = nullptr;
     queued_.clear();
     ended();
+    feed_.reset();  // what IoServer owns, not its connections
   }
 
   Options options_;
