@@ -30,11 +30,11 @@ TcpTransport::TcpTransport(Worker& worker, tcp::socket socket, std::string addre
       worker_(worker),
       lingerTimeout_(options.lingerTimeout),
       socket_(std::move(socket)),
-      lastHeard_(worker.sweepTick),
       queue_(options.maxQueuedBytes) {}
 
 void TcpTransport::start() {
   log::debug("conn {}: accepted from {}:{}", id(), remoteAddress(), remotePort());
+  lastHeard_ = worker_.sweepTick;  // on the worker's thread: the sweep writes it there
   if (state_ == State::open) waitReadable();
 }
 
