@@ -10,8 +10,7 @@
 // OpenSSL's own allocator, are counted apart, and only the framework's must be zero.
 #include "e2e/support.hpp"
 
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/ssl.hpp>
+#include "tls/wss_client.hpp"
 
 #include <dlfcn.h>
 
@@ -102,37 +101,6 @@ struct CountedEcho : ratchet::EchoServer {
   }
 };
 
-/// A wss:// client trusting the test CA (blocking, bounded by a test::Deadline).
-class TlsClient {
- public:
-  explicit TlsClient(std::uint16_t port) : ws_(ioc_, ssl_) {
-    ssl_.load_verify_file(RATCHET_TEST_CERTS "/ca.pem");
-    auto& socket = boost::beast::get_lowest_layer(ws_);
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-    deadline_.emplace(socket);
-    auto bounded = deadline_->scope();
-    ws_.next_layer().set_verify_mode(boost::asio::ssl::verify_peer);
-    ws_.next_layer().handshake(boost::asio::ssl::stream_base::client);
-    ws_.handshake("localhost", "/echo");
-  }
-  void send(std::string_view text) {
-    auto bounded = deadline_->scope();
-    ws_.write(boost::asio::buffer(text));
-  }
-  std::string read() {
-    auto bounded = deadline_->scope();
-    boost::beast::flat_buffer buffer;
-    ws_.read(buffer);
-    return boost::beast::buffers_to_string(buffer.data());
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::ssl::context ssl_{boost::asio::ssl::context::tls_client};
-  test::websocket::stream<boost::asio::ssl::stream<test::tcp::socket>> ws_;
-  std::optional<test::Deadline> deadline_;
-};
-
 struct Counts {
   long framework = 0;  // by ratchet (and Asio, Beast, the C++ library) on the server's thread
   long openSsl = 0;    // inside OpenSSL's allocator
@@ -196,7 +164,7 @@ TEST_CASE("alloc: over TLS too, echoing allocates nothing per message") {
   test::Watchdog watchdog("alloc TLS echo");
   for (std::size_t size : {std::size_t{32}, std::size_t{125}, std::size_t{4096}}) {
     CAPTURE(size);
-    const auto counts = allocationsPerEcho<TlsClient>(size, 1000, true);
+    const auto counts = allocationsPerEcho<test::WssClient>(size, 1000, true);
     CHECK(counts.framework == 0);
     // OpenSSL's own, for the record (see the top of this file); a bound, not a target.
     MESSAGE("OpenSSL allocations per echo: " << counts.openSsl / 1000.0);

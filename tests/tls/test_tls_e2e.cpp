@@ -4,6 +4,7 @@
 
 #include "e2e/support.hpp"
 #include "support.hpp"
+#include "wss_client.hpp"
 
 #include "../../examples/chat/chat.hpp"
 
@@ -39,35 +40,9 @@ bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
 
-/// A client context that trusts only the test CA; versions as SSL_CTX_set_*_proto_version.
-ssl::context clientContext(int minVersion = 0, int maxVersion = 0) {
-  ssl::context ctx(ssl::context::tls_client);
-  ctx.load_verify_file(certFile("ca.pem"));
-  ctx.set_verify_mode(ssl::verify_peer);
-  if (minVersion != 0) {
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), minVersion);
-    // TLS 1.0/1.1 need security level 0 to be offered at all (see tests/tls/support.hpp).
-    if (minVersion < TLS1_2_VERSION) SSL_CTX_set_security_level(ctx.native_handle(), 0);
-  }
-  if (maxVersion != 0) SSL_CTX_set_max_proto_version(ctx.native_handle(), maxVersion);
-  return ctx;
-}
-
-using SslStream = ssl::stream<tcp::socket>;
-
-/// Connects `stream` to 127.0.0.1:port and runs the TLS handshake with SNI `serverName`,
-/// verifying the chain against the CA and the certificate against `serverName` (when it is
-/// not an IP address).
-void tlsConnect(SslStream& stream, std::optional<test::Deadline>& deadline, std::uint16_t port,
-                const std::string& serverName) {
-  auto& sock = stream.next_layer();
-  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  deadline.emplace(sock);
-  auto bounded = deadline->scope();
-  REQUIRE(SSL_set_tlsext_host_name(stream.native_handle(), serverName.c_str()) == 1);
-  stream.set_verify_callback(ssl::host_name_verification(serverName));
-  stream.handshake(ssl::stream_base::client);
-}
+using test::clientContext;
+using test::SslStream;
+using test::tlsConnect;
 
 /// The certificate the server presented on `ssl`.
 test::X509Ptr peerOf(SSL* ssl) {
@@ -79,56 +54,10 @@ bool isCertificate(const test::X509Ptr& cert, const std::string& pemFile) {
   return cert && X509_cmp(cert.get(), test::readCertificate(pemFile).get()) == 0;
 }
 
-/// A wss:// client: Beast's WebSocket over asio::ssl, trusting only the test CA.
-class WssClient {
- public:
-  explicit WssClient(std::uint16_t port, std::string serverName = "localhost",
-                     std::string target = "/echo")
-      : ctx_(clientContext()), ws_(ioc_, ctx_) {
-    tlsConnect(ws_.next_layer(), deadline_, port, serverName);
-    auto bounded = deadline_->scope();
-    ws_.read_message_max(64 * 1024 * 1024);
-    ws_.handshake(serverName + ":" + std::to_string(port), target);
-  }
-  void send(std::string_view text) {
-    auto bounded = deadline_->scope();
-    ws_.text(true);
-    ws_.write(asio::buffer(text));
-  }
-  void sendBinary(std::string_view bytes) {
-    auto bounded = deadline_->scope();
-    ws_.binary(true);
-    ws_.write(asio::buffer(bytes));
-  }
-  std::string read() {
-    auto bounded = deadline_->scope();
-    beast::flat_buffer b;
-    ws_.read(b);
-    lastWasBinary_ = ws_.got_binary();
-    return beast::buffers_to_string(b.data());
-  }
-  bool lastWasBinary() const { return lastWasBinary_; }
-  /// Sends `message` and checks that exactly it comes back, with the same type.
-  void checkEcho(const std::string& message, bool binary) {
-    binary ? sendBinary(message) : send(message);
-    const auto got = read();
-    CHECK(lastWasBinary() == binary);
-    CHECK(got.size() == message.size());
-    CHECK_MESSAGE(got == message, "echo of " << message.size() << " bytes differs");
-  }
-  void close() {
-    auto bounded = deadline_->scope();
-    ws_.close(websocket::close_code::normal);
-  }
-  test::X509Ptr peer() { return peerOf(ws_.next_layer().native_handle()); }
-  SSL* ssl() { return ws_.next_layer().native_handle(); }
-
- private:
-  asio::io_context ioc_;
-  ssl::context ctx_;
-  websocket::stream<SslStream> ws_;
-  std::optional<test::Deadline> deadline_;
-  bool lastWasBinary_ = false;
+/// test::WssClient, and the certificate the server presented.
+struct WssClient : test::WssClient {
+  using test::WssClient::WssClient;
+  test::X509Ptr peer() { return peerOf(ssl()); }
 };
 
 /// A raw TLS client: bytes in, bytes out (for the raw-TLS chat, and HTTPS by hand).

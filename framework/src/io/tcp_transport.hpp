@@ -31,7 +31,6 @@ class TcpTransport final : public Transport {
   bool write(std::shared_ptr<const std::string> bytes, bool force) override;
   void finish() override;
   void abort() override;
-  void releaseBuffers() override;
   void setTimer(Duration delay, std::function<void()> fn) override;
   void cancelTimer() override;
   bool onIoThread() const noexcept override;
@@ -63,6 +62,7 @@ class TcpTransport final : public Transport {
   void startWriteLocked();
   void onWritable(const boost::system::error_code& ec);
   void endWritesLocked();
+  void releaseBuffers();  // the write queue's spare memory, when nothing is queued
 
   Worker& worker_;
   const Duration lingerTimeout_;

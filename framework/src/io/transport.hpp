@@ -75,9 +75,6 @@ class Transport : public Connection {
     else
       post(std::move(fn));
   }
-  /// Gives back memory kept for reuse by writes, when nothing is queued. I/O thread only.
-  virtual void releaseBuffers() {}
-
   // ---- the hand-over; I/O thread only ----
   /// From now on received bytes, the end and a server stop go to `handler`; the layer that
   /// had the connection gets no further event for it. May be called from inside the

@@ -18,11 +18,10 @@ namespace {
 // call (SSL_get_error needs it empty).
 std::string takeOpenSslError() {
   const unsigned long code = ERR_get_error();
-  std::string reason = code ? ERR_reason_error_string(code) ? ERR_reason_error_string(code)
-                                                            : "error " + std::to_string(code)
-                            : "connection closed";
+  const char* reason = code ? ERR_reason_error_string(code) : nullptr;
+  std::string text = reason ? reason : code ? "error " + std::to_string(code) : "connection closed";
   ERR_clear_error();
-  return reason;
+  return text;
 }
 
 // A message larger than this goes out as two TLS records (header, payload) rather than
@@ -172,14 +171,6 @@ void TlsTransport::finish() {
     }
   }
   lower_->finish();
-}
-
-void TlsTransport::releaseBuffers() {
-  {
-    std::lock_guard lock(mutex_);
-    if (ssl_ && established_) SSL_free_buffers(ssl_);
-  }
-  lower_->releaseBuffers();
 }
 
 void TlsTransport::onBytes(Transport&, char* data, std::size_t size) {

@@ -36,7 +36,6 @@ class TlsTransport final : public Transport, public StreamHandler {
   bool write(std::shared_ptr<const std::string> bytes, bool force) override;
   void finish() override;
   void abort() override { lower_->abort(); }
-  void releaseBuffers() override;
   void setTimer(Duration delay, std::function<void()> fn) override {
     lower_->setTimer(delay, std::move(fn));
   }
