@@ -75,3 +75,29 @@ TEST_CASE("request reader: limits and malformed input get their statuses") {
   CHECK(done.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n").kind == Kind::done);
   CHECK(done.feed("more").kind == Kind::error);  // one request per reader
 }
+
+TEST_CASE("request reader: a malformed header gets 400 however it is split") {
+  ratchet::HttpOptions small;
+  small.maxHeaderBytes = 200;
+  // A request line cut short by the blank line, with more bytes behind it (found by
+  // fuzzing: fed in pieces, Beast used to miss that blank line and answer 431).
+  const std::string shortLine = "PUT /x \r\n\r\n" + std::string(250, 'x');
+  for (std::size_t step : {1u, 2u, 11u, 1000u}) {
+    CAPTURE(step);
+    CHECK(feedInSteps(shortLine, step, small).status == 400);
+    CHECK(feedInSteps("GET /\r\n\r\n", step).status == 400);
+  }
+}
+
+TEST_CASE("request reader: a header of exactly the limit is read, one byte more is 431") {
+  const std::string head = "GET / HTTP/1.1\r\nHost: h\r\nX: ";
+  const std::string header = head + std::string(100 - head.size() - 4, 'a') + "\r\n\r\n";
+  REQUIRE(header.size() == 100);
+  ratchet::HttpOptions limit;
+  limit.maxHeaderBytes = 100;
+  for (std::size_t step : {1u, 3u, 1000u}) {
+    CAPTURE(step);
+    CHECK(feedInSteps(header, step, limit).kind == Kind::done);
+    CHECK(feedInSteps(head + "a" + header.substr(head.size()), step, limit).status == 431);
+  }
+}

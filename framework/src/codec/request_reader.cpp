@@ -38,25 +38,38 @@ RequestReader::Result RequestReader::fail(int status, std::string why) {
 
 RequestReader::Result RequestReader::feed(std::string_view bytes) {
   if (!parser_) return {Result::Kind::error, 400, "request already read", nullptr, {}};
-  // Beast wants a whole header line in one buffer: keep partial input until it completes.
+  // Beast wants a whole header, and a whole chunk line, in one buffer: input is kept until
+  // it completes.
   std::string_view input = bytes;
   if (!pending_.empty()) input = pending_.append(bytes);
+  // Beast resumes a header it was given in part from a point that depends on where the
+  // input was split (a blank line right after a cut-off request line is missed, and the
+  // answer is 431 where 400 is due). It gets the header only once the header is whole.
+  std::size_t headerEnd = 0;
+  if (!parser_->is_header_done()) {
+    const auto end = input.find("\r\n\r\n", headerScanned_ < 3 ? 0 : headerScanned_ - 3);
+    if (end == std::string_view::npos) {
+      if (input.size() >= maxHeaderBytes_) return fail(431, "Request header fields too large");
+      headerScanned_ = input.size();
+      pending_.assign(input);  // (a self-assignment is fine)
+      return {};
+    }
+    headerEnd = end + 4;
+    if (headerEnd > maxHeaderBytes_) return fail(431, "Request header fields too large");
+  }
   std::size_t used = 0;
   boost::beast::error_code ec;
   while (!parser_->is_done() && used < input.size()) {
+    // The header alone first: Beast asks for more where a short request line ends it (the
+    // version is read as 8 bytes), and would then read on past the header.
     const bool inHeader = !parser_->is_header_done();
-    const auto n = parser_->put(boost::asio::buffer(input.data() + used, input.size() - used), ec);
+    const auto size = (inHeader ? headerEnd : input.size()) - used;
+    const auto n = parser_->put(boost::asio::buffer(input.data() + used, size), ec);
     used += n;
-    // Beast applies its limit to each put() and consumes whole header lines as they come:
-    // the header's total size is counted here. (Not eager: put() stops at the header's end.)
-    if (inHeader) headerBytes_ += n;
-    if (headerBytes_ > maxHeaderBytes_ || ec == http::error::header_limit)
-      return fail(431, "Request header fields too large");
+    if (inHeader && ec == http::error::need_more) return fail(400, "Bad request: malformed header");
+    if (ec == http::error::header_limit) return fail(431, "Request header fields too large");
     if (ec == http::error::body_limit) return fail(413, "Content too large");
     if (ec && ec != http::error::need_more) return fail(400, "Bad request: " + ec.message());
-    // An unfinished header line already over the limit will not get shorter.
-    if (!parser_->is_header_done() && headerBytes_ + (input.size() - used) > maxHeaderBytes_)
-      return fail(431, "Request header fields too large");
     // Beast needs more than it was given (a partial line or chunk header): wait for it.
     if (ec == http::error::need_more && (n == 0 || !parser_->is_header_done())) break;
     ec = {};

@@ -38,8 +38,8 @@ class RequestReader {
 
   std::size_t maxHeaderBytes_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::string pending_;          // bytes of an incomplete request, kept until it completes
-  std::size_t headerBytes_ = 0;  // header bytes the parser has consumed
+  std::string pending_;            // bytes of an incomplete request, kept until it completes
+  std::size_t headerScanned_ = 0;  // pending_ bytes searched for the header's end
   bool continueSent_ = false;
 };
 
