@@ -10,6 +10,7 @@ set -euo pipefail
 required=(
   build-essential g++ cmake ninja-build
   libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev libssl-dev
+  zlib1g-dev  # permessage-deflate
   openssl  # the CLI: tests/tls/make_certs.sh writes the test certificates
   python3-websockets
 )

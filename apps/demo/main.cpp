@@ -28,17 +28,19 @@ struct Args {
   unsigned threads = 0;
   demo::Options demo{RATCHET_DEMO_WEB_ROOT, {}};
   std::string tlsCert, tlsKey;
+  bool compression = true;
 };
 
 [[noreturn]] void usage(int status) {
   std::fprintf(status ? stderr : stdout,
                "usage: ratchet-demo [--host NAME] [--address ADDR] [--port N] [--threads N]\n"
                "                    [--web-root DIR] [--push-token TOKEN]\n"
-               "                    [--tls-cert FILE --tls-key FILE]\n"
+               "                    [--tls-cert FILE --tls-key FILE] [--no-compression]\n"
                "                    [--log-level trace|debug|info|warn|error|off]\n"
                "POST /push is on only with a token (--push-token or RATCHET_PUSH_TOKEN).\n"
                "With --tls-cert (PEM chain) and --tls-key the port serves https:// and wss://;\n"
-               "SIGHUP reads the two files again.\n");
+               "SIGHUP reads the two files again. WebSocket routes offer permessage-deflate\n"
+               "unless --no-compression.\n");
   std::exit(status);
 }
 
@@ -48,6 +50,10 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view opt = argv[i];
     if (opt == "-h" || opt == "--help") usage(0);
+    if (opt == "--no-compression") {
+      a.compression = false;
+      continue;
+    }
     if (i + 1 >= argc) usage(2);
     const std::string value = argv[++i];
     if (opt == "--host")
@@ -108,6 +114,7 @@ int main(int argc, char** argv) try {
   const Args args = parse(argc, argv);
   ratchet::AppOptions options;
   options.io.threads = args.threads;
+  if (args.compression) options.ws.compression = ratchet::Compression{};
   const bool tls = !args.tlsCert.empty();
   if (tls)
     options.tls =
@@ -119,7 +126,8 @@ int main(int argc, char** argv) try {
   const std::string base = args.host + ':' + std::to_string(app.port());
   const char* http = tls ? "https://" : "http://";
   std::cout << "ratchet-demo listening on " << args.address << ':' << app.port()
-            << (tls ? " (TLS; SIGHUP reloads the certificate)\n" : "\n") << "  chat page: " << http
+            << (tls ? " (TLS; SIGHUP reloads the certificate)" : "")
+            << (args.compression ? " (permessage-deflate on)\n" : "\n") << "  chat page: " << http
             << base << "/\n"
             << "  bot page:  " << http << base << "/bot.html\n"
             << "  echo:      " << (tls ? "wss://" : "ws://") << base << "/echo\n"

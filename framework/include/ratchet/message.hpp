@@ -12,9 +12,9 @@ namespace ratchet {
 ///
 /// Lifetime: a Message handed to onMessage is valid only for the duration of that call;
 /// copy `str()` to keep it. A Message you build from your own string is valid while that
-/// string is. Sending the same Message object to many connections frames it once and
-/// shares the frame between their queues; do not send one Message from several threads at
-/// once.
+/// string is. Sending the same Message object to many connections frames it once (and
+/// compresses it once, for those with permessage-deflate) and shares the frame between
+/// their queues; do not send one Message from several threads at once.
 class Message {
  public:
   enum class Type : std::uint8_t { text, binary };
@@ -41,11 +41,16 @@ class Message {
 
  private:
   friend class WsConnection;
+  friend class WsServer;
   std::string_view data_;
   Type type_ = Type::text;
-  // WebSocket frame of this message, built on its second send and shared by all later ones.
+  // WebSocket frame of this message, built on its second send (first, in a broadcast) and
+  // shared by all later ones; the same for its compressed frame, with the compression
+  // settings it was made with.
   mutable std::shared_ptr<const std::string> frame_;
+  mutable std::shared_ptr<const std::string> deflated_;
   mutable std::uint32_t sends_ = 0;
+  mutable std::uint16_t deflatedWith_ = 0;
 };
 
 }  // namespace ratchet

@@ -88,6 +88,38 @@ enum class QueuePolicy {
   drop,   ///< drop the message for that connection; counted in WsServer::droppedMessages()
 };
 
+/// permessage-deflate (RFC 7692) as a WsServer offers it. Clients that offer the extension
+/// (every browser does) get compressed messages; others are served uncompressed.
+///
+/// Memory: with the defaults nothing of zlib lives in an idle connection. The server
+/// compresses every message on its own with one zlib stream per I/O thread, shared by all
+/// connections; a connection holds inflate state (about 7 KiB plus the client's window, 32
+/// KiB at 15 bits) only while a message from it is being read, unless its client keeps its
+/// compression context between messages, as clients do unless asked not to: then that
+/// state lives as long as the connection. clientNoContextTakeover asks them not to.
+struct Compression {
+  /// zlib's compression level, 1 (fastest) to 9 (smallest); 0 sends deflate's stored
+  /// blocks.
+  int level = 6;
+  /// The server's LZ77 window, 2^bits bytes, 9 to 15 (a client may ask for less; an
+  /// offer of 8 is declined, as zlib cannot compress with a 256-byte window).
+  int serverMaxWindowBits = 15;
+  /// zlib's memLevel, 1 to 9: the compressor's memory (about 2^(memLevel+9) bytes for its
+  /// hash and buffer) against its speed and ratio.
+  int memLevel = 8;
+  /// Keep the server's compression context from one message to the next on each
+  /// connection: better ratios for many similar messages, at the price of a zlib stream
+  /// (about 2^(serverMaxWindowBits+2) + 2^(memLevel+9) bytes) per connection while it is
+  /// open. Off: the server sends `server_no_context_takeover`.
+  bool serverContextTakeover = false;
+  /// Ask every client to compress each message on its own (the server sends
+  /// `client_no_context_takeover`, which RFC 7692 7.1.1.2 allows in any response), so that
+  /// no inflate state lives in a connection between its messages.
+  bool clientNoContextTakeover = false;
+  /// Messages smaller than this are sent uncompressed.
+  std::size_t minSize = 64;
+};
+
 /// WebSocket settings of a WsServer. For settings per route, mount your own
 /// `std::make_shared<WsServer>(component, options)` with App::route.
 struct WsOptions {
@@ -108,6 +140,8 @@ struct WsOptions {
   Duration closeTimeout = std::chrono::seconds(5);
   /// Refuse (400) clients that offer subprotocols none of which the component speaks.
   bool strictSubprotocols = false;
+  /// permessage-deflate for clients that offer it; off when empty.
+  std::optional<Compression> compression{};
 };
 
 }  // namespace ratchet

@@ -8,12 +8,10 @@ namespace {
 
 constexpr unsigned char kFinBit = 0x80;
 constexpr unsigned char kRsvBits = 0x70;
+constexpr unsigned char kRsv1 = 0x40;  // permessage-deflate: a compressed message (RFC 7692)
 constexpr unsigned char kOpcodeBits = 0x0F;
 constexpr unsigned char kMaskBit = 0x80;
 constexpr unsigned char kLengthBits = 0x7F;
-// RSV bits given a meaning by negotiated extensions: none yet. permessage-deflate (RFC 7692)
-// would allow RSV1 (0x40) on the first frame of a data message, and only there.
-constexpr unsigned char kNegotiatedRsv = 0x00;
 constexpr std::size_t kMaxControlPayload = 125;
 constexpr std::size_t kMaxCloseReason = kMaxControlPayload - 2;
 
@@ -48,9 +46,10 @@ void unmask(char* p, std::size_t n, const unsigned char mask[4], std::uint64_t o
 
 }  // namespace
 
-std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSize,
-                             bool fin) noexcept {
-  out[0] = static_cast<char>((fin ? kFinBit : 0) | static_cast<unsigned char>(opcode));
+std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSize, bool fin,
+                             bool compressed) noexcept {
+  out[0] = static_cast<char>((fin ? kFinBit : 0) | (compressed ? kRsv1 : 0) |
+                             static_cast<unsigned char>(opcode));
   if (payloadSize < 126) {
     out[1] = static_cast<char>(payloadSize);
     return 2;
@@ -133,6 +132,7 @@ std::uint16_t WsParser::readHeader(const char* data, std::size_t size, std::size
       inFrame_ = true;
       if (!isControl(opcode_) && opcode_ != WsOpcode::continuation) {  // a new data message
         messageBinary_ = opcode_ == WsOpcode::binary;
+        messageCompressed_ = (header_[0] & kRsv1) != 0;
         inMessage_ = !fin_;
         message_.clear();
         utf8_.reset();
@@ -146,11 +146,16 @@ std::uint16_t WsParser::readHeader(const char* data, std::size_t size, std::size
 std::uint16_t WsParser::checkFirstBytes() noexcept {
   const unsigned char b0 = header_[0];
   const unsigned char b1 = header_[1];
-  if ((b0 & kRsvBits & ~kNegotiatedRsv) != 0) return fail(1002, "reserved bits set");
+  if ((b0 & kRsvBits & ~kRsv1) != 0 || ((b0 & kRsv1) != 0 && !inflater_))
+    return fail(1002, "reserved bits set");
   if (!isKnownOpcode(b0 & kOpcodeBits)) return fail(1002, "reserved opcode");
   if ((b1 & kMaskBit) == 0) return fail(1002, "unmasked frame");
   fin_ = (b0 & kFinBit) != 0;
   opcode_ = static_cast<WsOpcode>(b0 & kOpcodeBits);
+  // RFC 7692 6.1: RSV1 marks a message, so only its first frame carries it.
+  if ((b0 & kRsv1) != 0 && isControl(opcode_)) return fail(1002, "compressed control frame");
+  if ((b0 & kRsv1) != 0 && opcode_ == WsOpcode::continuation)
+    return fail(1002, "RSV1 on a continuation frame");
   if (isControl(opcode_)) {
     if (!fin_) return fail(1002, "fragmented control frame");
     if ((b1 & kLengthBits) > kMaxControlPayload) return fail(1002, "control frame too long");
@@ -173,7 +178,10 @@ std::uint16_t WsParser::checkLength() noexcept {
     if (length >> 63) return fail(1002, "invalid frame length");
   }
   if (length > limits_.maxFrameBytes) return fail(1009, "frame too big");
-  if (!isControl(opcode_)) {
+  // A compressed message's size is its inflated size, bounded as it inflates.
+  const bool compressed =
+      opcode_ == WsOpcode::continuation ? messageCompressed_ : (header_[0] & kRsv1) != 0;
+  if (!isControl(opcode_) && !compressed) {
     // message_ holds the earlier fragments of the message this frame continues.
     const std::size_t before = opcode_ == WsOpcode::continuation ? message_.size() : 0;
     if (before > limits_.maxMessageBytes || length > limits_.maxMessageBytes - before) {
@@ -197,8 +205,24 @@ std::uint16_t WsParser::parse(char* data, std::size_t size, WsParserHandler& han
     const std::size_t available = size - pos;
     const bool control = isControl(opcode_);
     std::string_view payload;
-    if (maskOffset_ == 0 && remaining_ <= available &&
-        (control || (fin_ && opcode_ != WsOpcode::continuation))) {
+    if (!control && messageCompressed_) {
+      // Inflated into message_ as it comes; delivered from there once the message ends.
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
+      unmask(p, n, mask_, maskOffset_);
+      pos += n;
+      remaining_ -= n;
+      maskOffset_ += n;
+      if (std::uint16_t code = inflate({p, n}, fin_ && remaining_ == 0)) return code;
+      if (remaining_ != 0) return 0;
+      if (!fin_) {
+        inFrame_ = false;
+        headerSize_ = 0;
+        continue;
+      }
+      if (!messageBinary_ && !utf8_.complete()) return fail(1007, "invalid UTF-8");
+      payload = message_;
+    } else if (maskOffset_ == 0 && remaining_ <= available &&
+               (control || (fin_ && opcode_ != WsOpcode::continuation))) {
       // A whole control frame or unfragmented message is here: report it in place, no copy.
       const auto n = static_cast<std::size_t>(remaining_);
       unmask(p, n, mask_, 0);
@@ -231,6 +255,22 @@ std::uint16_t WsParser::parse(char* data, std::size_t size, WsParserHandler& han
     headerSize_ = 0;
     if (std::uint16_t code = deliver(payload, handler)) return code;
     if (done_) return 0;  // a close frame: ignore whatever follows
+  }
+}
+
+std::uint16_t WsParser::inflate(std::string_view in, bool last) {
+  const auto code = inflater_->inflate(in, last, message_, limits_.maxMessageBytes,
+                                       messageBinary_ ? nullptr : &utf8_);
+  switch (code) {
+    case 0:
+      return 0;
+    case 1009:
+      return fail(code, "message too big");
+    case 1011:
+      return fail(code, "no memory to inflate");
+    default:
+      return fail(1007,
+                  messageBinary_ || utf8_.feed({}) ? "invalid compressed data" : "invalid UTF-8");
   }
 }
 
@@ -273,6 +313,7 @@ void WsParser::shrink() noexcept {
   const bool messageInUse = inMessage_ || (inFrame_ && !isControl(opcode_));
   if (!messageInUse) std::string().swap(message_);
   if (!controlInUse) std::string().swap(control_);
+  if (!messageInUse && inflater_) inflater_->release();
 }
 
 }  // namespace ratchet::detail

@@ -2,10 +2,12 @@
 // The WebSocket wire format (RFC 6455 section 5), sans I/O: a streaming parser for frames
 // from clients and writers for frames from the server.
 
+#include "codec/permessage_deflate.hpp"
 #include "codec/utf8.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,8 +26,9 @@ enum class WsOpcode : std::uint8_t {
 inline constexpr std::size_t kMaxServerHeader = 10;
 
 /// Writes an unmasked server frame header into `out` and returns its length (2, 4 or 10).
-std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSize,
-                             bool fin = true) noexcept;
+/// `compressed` sets RSV1, which marks a permessage-deflate message (RFC 7692 6).
+std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSize, bool fin = true,
+                             bool compressed = false) noexcept;
 /// Appends a whole unmasked frame (header + payload) to `out`.
 void appendFrame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin = true);
 /// A whole unmasked frame as a new string.
@@ -56,9 +59,14 @@ class WsParserHandler {
 /// buffer. Text is UTF-8-validated as bytes arrive, so invalid text fails at the offending
 /// byte, not at the end of the message.
 ///
+/// With permessage-deflate negotiated (enableInflate), RSV1 on a message's first frame marks
+/// it compressed: its payload is inflated as it arrives, into the message buffer, within
+/// maxMessageBytes, and text is validated on the inflated bytes.
+///
 /// On the first violation parse() returns the close code to fail the connection with
-/// (1002 protocol error, 1007 invalid payload, 1009 too big) and sets error(); after that
-/// the parser ignores all input. After a close frame is reported it ignores input too.
+/// (1002 protocol error, 1007 invalid payload, 1009 too big, 1011 no memory for zlib) and
+/// sets error(); after that the parser ignores all input. After a close frame is reported
+/// it ignores input too.
 class WsParser {
  public:
   struct Limits {
@@ -79,8 +87,13 @@ class WsParser {
   std::string_view error() const noexcept { return error_; }
   /// True after a close frame was reported or a violation found.
   bool done() const noexcept { return done_; }
-  /// Releases the memory of internal buffers while idle (between messages).
+  /// Releases the memory of internal buffers while idle (between messages), and zlib's
+  /// state where the client does not keep its compression context.
   void shrink() noexcept;
+  /// Accepts compressed messages (RSV1) with the negotiated parameters.
+  void enableInflate(const DeflateParams& params) {
+    inflater_ = std::make_unique<MessageInflater>(params);
+  }
 
  private:
   // Implementation state; see ws_frame.cpp.
@@ -89,6 +102,7 @@ class WsParser {
   std::uint16_t checkFirstBytes() noexcept;
   std::uint16_t checkLength() noexcept;
   std::uint16_t deliver(std::string_view payload, WsParserHandler& handler);
+  std::uint16_t inflate(std::string_view in, bool last);
 
   Limits limits_;
   // Frame header being assembled (up to 14 bytes).
@@ -104,9 +118,11 @@ class WsParser {
   // Current data message.
   bool inMessage_ = false;  // a fragmented message is open (its first frame had FIN=0)
   bool messageBinary_ = false;
-  std::string message_;  // gathered payload of a message that is not delivered zero-copy
-  std::string control_;  // payload of a control frame split across parse() calls
+  bool messageCompressed_ = false;  // its first frame had RSV1
+  std::string message_;             // gathered payload of a message that is not delivered zero-copy
+  std::string control_;             // payload of a control frame split across parse() calls
   Utf8Validator utf8_;
+  std::unique_ptr<MessageInflater> inflater_;  // with permessage-deflate only
   bool done_ = false;
   std::string_view error_;
 };

@@ -89,12 +89,16 @@ std::string negotiateSubprotocol(const Request& request,
   return chosen;
 }
 
-std::string upgradeResponse(std::string_view accept, std::string_view subprotocol) {
+std::string upgradeResponse(std::string_view accept, std::string_view subprotocol,
+                            std::string_view extensions) {
+  const auto line = [](std::string_view name, std::string_view value) {
+    return value.empty() ? std::string() : fmt::format("{}: {}\r\n", name, value);
+  };
   return fmt::format(
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: {}\r\n{}{}{}\r\n",
-      accept, subprotocol.empty() ? "" : "Sec-WebSocket-Protocol: ", subprotocol,
-      subprotocol.empty() ? "" : "\r\n");
+      "Sec-WebSocket-Accept: {}\r\n{}{}\r\n",
+      accept, line("Sec-WebSocket-Protocol", subprotocol),
+      line("Sec-WebSocket-Extensions", extensions));
 }
 
 }  // namespace ratchet::detail

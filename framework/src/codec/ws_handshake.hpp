@@ -35,6 +35,7 @@ std::string negotiateSubprotocol(const Request& request, const std::vector<std::
 bool offersSubprotocols(const Request& request) noexcept;
 
 /// The 101 Switching Protocols response.
-std::string upgradeResponse(std::string_view accept, std::string_view subprotocol);
+std::string upgradeResponse(std::string_view accept, std::string_view subprotocol,
+                            std::string_view extensions = {});
 
 }  // namespace ratchet::detail

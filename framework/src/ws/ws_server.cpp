@@ -3,14 +3,18 @@
 #include "ratchet/http_response.hpp"
 #include "ratchet/log.hpp"
 
+#include "codec/permessage_deflate.hpp"
 #include "codec/text.hpp"
 #include "codec/ws_frame.hpp"
 #include "codec/ws_handshake.hpp"
 #include "core/dispatcher.hpp"
 #include "io/transport.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <unordered_set>
 #include <vector>
 
@@ -24,6 +28,13 @@ class WsConnection;
 struct WsLayer {
   WsLayer(std::shared_ptr<MessageComponentInterface> c, WsOptions opts)
       : component(std::move(c)), options(opts) {
+    if (const auto& z = options.compression) {
+      const auto within = [](int v, int lo, int hi) { return v >= lo && v <= hi; };
+      if (!within(z->level, 0, 9) || !within(z->memLevel, 1, 9) ||
+          !within(z->serverMaxWindowBits, 9, 15))
+        throw std::invalid_argument(
+            "WsOptions::compression: level must be 0-9, memLevel 1-9, serverMaxWindowBits 9-15");
+    }
     if (auto* ws = dynamic_cast<const WsServerInterface*>(&component.component()))
       subprotocols = ws->getSubProtocols();
   }
@@ -52,7 +63,8 @@ class WsConnection final : public Connection,
 
  public:
   WsConnection(std::shared_ptr<WsLayer> server, std::shared_ptr<detail::Transport> transport,
-               std::shared_ptr<const Request> request, std::string subprotocol)
+               std::shared_ptr<const Request> request, std::string subprotocol,
+               const std::optional<detail::DeflateParams>& deflate)
       : Connection(*transport),
         layer_(std::move(server)),
         queuePolicy_(layer_->options.queuePolicy),
@@ -61,14 +73,20 @@ class WsConnection final : public Connection,
         transport_(std::move(transport)),
         request_(std::move(request)),
         subprotocol_(std::move(subprotocol)),
-        parser_({layer_->options.maxMessageBytes, layer_->options.maxFrameBytes}) {}
+        parser_({layer_->options.maxMessageBytes, layer_->options.maxFrameBytes}) {
+    if (!deflate) return;
+    deflate_ = std::make_unique<Deflate>(*deflate);
+    parser_.enableInflate(*deflate);
+  }
 
   // ---- Connection ----
   void send(const Message& m) override {
     if (state_.load(std::memory_order_acquire) != State::open) return;
     const auto op = m.isBinary() ? WsOpcode::binary : WsOpcode::text;
     bool queued;
-    if (m.frame_ || m.sends_++ > 0 || m.size() > kCopyLimit) {
+    if (deflate_ && m.size() >= deflate_->params.minSize) {
+      queued = sendCompressed(m, op);
+    } else if (m.frame_ || m.sends_++ > 0 || m.size() > kCopyLimit) {
       // Sent more than once (a broadcast) or large: frame once, share the frame.
       if (!m.frame_)
         m.frame_ = std::make_shared<const std::string>(detail::makeFrame(op, m.data()));
@@ -191,6 +209,52 @@ class WsConnection final : public Connection,
     return std::static_pointer_cast<WsConnection>(shared_from_this());
   }
 
+  // permessage-deflate's parameters, and the connection's own compressor when the server
+  // keeps its context between messages (sends from any thread take turns on it).
+  struct Deflate {
+    explicit Deflate(const detail::DeflateParams& p)
+        : params(p),
+          key(static_cast<std::uint16_t>((p.level + 1) | p.memLevel << 4 |
+                                         p.serverWindowBits << 8)) {}
+    detail::DeflateParams params;
+    std::uint16_t key;  // the settings a shared compressed frame was made with
+    std::mutex mutex;
+    std::optional<detail::ZStream> own;
+  };
+
+  // Compresses `m` and queues it: with the thread's shared compressor, once for all the
+  // connections a Message goes to, or with this connection's own, in order under its lock.
+  // A message zlib cannot compress (no memory) goes uncompressed.
+  bool sendCompressed(const Message& m, WsOpcode op) {
+    thread_local std::string compressed;
+    const auto& p = deflate_->params;
+    const auto queue = [&](bool ok) {
+      const auto payload = ok ? std::string_view(compressed) : m.data();
+      char header[detail::kMaxServerHeader];
+      const auto n = detail::writeFrameHeader(header, op, payload.size(), true, ok);
+      return transport_->write(std::string_view(header, n), payload);
+    };
+    if (p.serverContextTakeover) {
+      std::lock_guard lock(deflate_->mutex);
+      if (!deflate_->own)
+        deflate_->own.emplace(detail::ZStream::Kind::deflate, p.level, p.serverWindowBits,
+                              p.memLevel);
+      return queue(detail::deflateMessage(*deflate_->own, m.data(), true, compressed));
+    }
+    if (m.deflated_ && m.deflatedWith_ == deflate_->key) return transport_->write(m.deflated_);
+    const bool ok = detail::deflateMessage(detail::sharedDeflater(p), m.data(), false, compressed);
+    if (!ok || (m.sends_++ == 0 && compressed.size() <= kCopyLimit)) return queue(ok);
+    // Sent more than once (a broadcast) or large: frame once, share the frame.
+    auto frame = std::make_shared<std::string>();
+    char header[detail::kMaxServerHeader];
+    const auto n = detail::writeFrameHeader(header, op, compressed.size(), true, true);
+    frame->reserve(n + compressed.size());
+    frame->append(header, n).append(compressed);
+    m.deflated_ = std::move(frame);
+    m.deflatedWith_ = deflate_->key;
+    return transport_->write(m.deflated_);
+  }
+
   // code 0: a close frame without status.
   void sendClose(std::uint16_t code, std::string_view reason) {
     if (code != 0 && !detail::isValidCloseCode(code)) code = close_code::normal;
@@ -270,6 +334,7 @@ class WsConnection final : public Connection,
   std::shared_ptr<const Request> request_;
   std::string subprotocol_;
   detail::WsParser parser_;
+  std::unique_ptr<Deflate> deflate_;  // with permessage-deflate only
   std::atomic<State> state_{State::open};
   bool closeReceived_ = false;  // I/O thread only, as are the flags below
   bool closeSent_ = false;
@@ -307,6 +372,8 @@ std::size_t WsServer::broadcast(const Message& message) {
     targets.reserve(impl_->open.size());
     for (auto* conn : impl_->open) targets.push_back(conn->shared_from_this());
   }
+  // Marked as sent before: the first send already frames (and compresses) it for all.
+  if (targets.size() > 1) message.sends_ = std::max<std::uint32_t>(message.sends_, 1);
   std::size_t sent = 0;
   for (const auto& conn : targets) {
     if (!conn->isOpen()) continue;
@@ -335,13 +402,18 @@ void WsServer::onOpen(ConnectionPtr conn, std::shared_ptr<const Request> request
     return respondAndClose(conn, HttpResponse::text("Internal server error\n", 500));
   }
 
+  std::optional<detail::DeflateAgreement> deflate;
+  if (impl_->options.compression)
+    deflate = detail::negotiateDeflate(*request, *impl_->options.compression);
   transport->write(
       detail::upgradeResponse(
-          detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol),
+          detail::webSocketAccept(detail::trim(request->header("sec-websocket-key"))), subprotocol,
+          deflate ? std::string_view(deflate->response) : std::string_view()),
       {}, true);
   auto ws = std::make_shared<WsConnection>(
       impl_, std::static_pointer_cast<detail::Transport>(transport->shared_from_this()),
-      std::move(request), std::move(subprotocol));
+      std::move(request), std::move(subprotocol),
+      deflate ? std::optional(deflate->params) : std::nullopt);
   transport->handOver(ws);  // from here on the frames go straight to `ws`
   log::debug("conn {}: WebSocket open on {}", ws->id(), ws->request().target());
   ws->opened();
