@@ -18,7 +18,7 @@ SECONDS_PER_HARNESS=${1:-60}
 [[ $SECONDS_PER_HARNESS =~ ^[1-9][0-9]*$ ]] ||
   { echo "usage: scripts/fuzz.sh [SECONDS per harness, default 60]" >&2; exit 2; }
 BUILD_DIR=build-fuzz  # the preset's binaryDir
-HARNESSES=(fuzz_http_request fuzz_ws_frames fuzz_utf8)
+HARNESSES=(fuzz_http_request fuzz_ws_frames fuzz_ws_deflate fuzz_utf8)
 
 log() { printf 'fuzz: %s\n' "$*"; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 1; }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <thread>
+#include <type_traits>
 
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -109,8 +110,10 @@ struct Counts {
 /// Allocations on the server's thread while `rounds` messages of `size` bytes are echoed,
 /// after a warm-up that lets every reusable buffer reach its size.
 template <class Client = test::WsClient>
-Counts allocationsPerEcho(std::size_t size, int rounds, bool tls = false) {
+Counts allocationsPerEcho(std::size_t size, int rounds, bool tls = false,
+                          std::optional<ratchet::Compression> deflate = {}) {
   auto options = test::testOptions(1);
+  options.ws.compression = deflate;
   if (tls) {
     options.tls.emplace();
     options.tls->certificateChainFile = RATCHET_TEST_CERTS "/server-ecdsa.pem";
@@ -118,8 +121,23 @@ Counts allocationsPerEcho(std::size_t size, int rounds, bool tls = false) {
   }
   test::Running<test::RoutedApp> server(
       options, [](ratchet::App& a) { a.route("/echo", std::make_shared<CountedEcho>(), {"*"}); });
-  Client client(server.port());
-  const std::string payload(size, 'x');
+  std::optional<Client> connected;
+  if constexpr (std::is_same_v<Client, test::WsClient>) {
+    std::optional<test::websocket::permessage_deflate> offer;
+    if (deflate) {
+      offer.emplace();
+      offer->client_enable = true;
+    }
+    connected.emplace(server.port(), "/echo", nullptr, "127.0.0.1", offer);
+    const auto extensions = connected->response()[test::http::field::sec_websocket_extensions];
+    REQUIRE(extensions.starts_with("permessage-deflate") == deflate.has_value());
+  } else {
+    connected.emplace(server.port());
+  }
+  Client& client = *connected;
+  // Compressible, so that compressed frames are what is echoed.
+  std::string payload(size, 'x');
+  for (std::size_t i = 0; i < size; i += 7) payload[i] = static_cast<char>('a' + i % 26);
   for (int i = 0; i < 50; ++i) {
     client.send(payload);
     REQUIRE(client.read() == payload);
@@ -169,5 +187,20 @@ TEST_CASE("alloc: over TLS too, echoing allocates nothing per message") {
     // OpenSSL's own, for the record (see the top of this file); a bound, not a target.
     MESSAGE("OpenSSL allocations per echo: " << counts.openSsl / 1000.0);
     CHECK(counts.openSsl <= 8 * 1000);
+  }
+}
+
+TEST_CASE(
+    "alloc: with permessage-deflate, inflating and compressing allocate nothing per message") {
+  test::Watchdog watchdog("alloc deflate echo");
+  ratchet::Compression context;
+  context.serverContextTakeover = true;
+  for (const auto& settings : {ratchet::Compression{}, context}) {
+    CAPTURE(settings.serverContextTakeover);
+    for (std::size_t size : {std::size_t{32}, std::size_t{125}, std::size_t{4096}}) {
+      CAPTURE(size);
+      const auto counts = allocationsPerEcho(size, 1000, false, settings);
+      CHECK(counts.framework == 0);
+    }
   }
 }

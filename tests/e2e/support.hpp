@@ -182,10 +182,13 @@ class Deadline {
 /// A Boost.Beast WebSocket client (an independent implementation of RFC 6455).
 class WsClient {
  public:
+  /// `deflate`: Beast's own permessage-deflate (its zlib port, not ours) offered as given.
   explicit WsClient(std::uint16_t port, std::string target = "/echo",
                     std::function<void(websocket::request_type&)> decorate = {},
-                    std::string address = "127.0.0.1")
+                    std::string address = "127.0.0.1",
+                    std::optional<websocket::permessage_deflate> deflate = {})
       : ws_(ioc_) {
+    if (deflate) ws_.set_option(*deflate);
     auto& sock = ws_.next_layer();
     sock.connect(tcp::endpoint(asio::ip::make_address(address), port));
     deadline_.emplace(sock);

@@ -259,6 +259,12 @@ void ZStream::release() noexcept {
 }
 
 bool deflateMessage(ZStream& stream, std::string_view payload, bool keepContext, std::string& out) {
+  // An empty message is one empty stored block (RFC 7692 7.2.3.6), which leaves a kept
+  // context as it was (zlib would refuse to flush again with nothing new).
+  if (payload.empty()) {
+    out.assign(1, '\0');
+    return true;
+  }
   z_stream_s* z = stream.get();
   if (!z) return false;
   // deflateBound() is for a whole stream; a sync flush adds its empty block (5 bytes).
@@ -281,8 +287,6 @@ bool deflateMessage(ZStream& stream, std::string_view payload, bool keepContext,
   if (!keepContext || !ok) stream.reset();
   if (!ok) return false;
   out.resize(produced - 4);  // the sync flush's 0x00 0x00 0xff 0xff
-  // An empty message compresses to nothing: RFC 7692 7.2.3.6 sends it as one 0x00 byte.
-  if (out.empty()) out.push_back('\0');
   return true;
 }
 
