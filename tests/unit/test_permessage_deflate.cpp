@@ -338,5 +338,5 @@ TEST_CASE("permessage-deflate: a zip bomb stops at the limit without inflating t
   std::string out;
   CHECK(inflater.inflate(bomb, true, out, 100'000, nullptr) == 1009);
   CHECK(out.size() == 100'000);
-  CHECK(out.capacity() < 2 * 100'000);
+  CHECK(out.capacity() <= 100'000);
 }

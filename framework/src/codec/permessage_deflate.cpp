@@ -354,6 +354,13 @@ std::uint16_t MessageInflater::run(const unsigned char* in, std::size_t size, st
       continue;
     }
     const std::size_t room = std::min(limit - before, kStep);
+    if (before + room > out.capacity() && 2 * out.capacity() > limit) {
+      // std::string would double its capacity, past the limit: take exactly the limit.
+      std::string exact;
+      exact.reserve(limit);
+      exact.append(out);
+      out.swap(exact);
+    }
     out.resize(before + room);
     z->next_out = reinterpret_cast<Bytef*>(out.data() + before);
     z->avail_out = static_cast<uInt>(room);
