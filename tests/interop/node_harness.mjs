@@ -127,6 +127,10 @@ export function startServer(binary, extraArgs) {
   const proc = spawn(binary, ['--address', '127.0.0.1', '--port', '0', '--threads', '2',
                               '--log-level', 'warn', ...extraArgs],
                      {stdio: ['ignore', 'pipe', 'inherit']});
+  // Never leave it running, whatever way this script exits.
+  process.on('exit', () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
     proc.exitStatus = signal ?? code;
     resolve(proc.exitStatus);
