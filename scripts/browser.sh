@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests (tests/browser): headless Chromium opens a WebSocket from a page served by
-# ratchet and echoes text and binary messages, and uses the demo's chat and bot pages against
-# ratchet-demo, and echoes over https:// and wss:// with the TLS test PKI (browser:chromium-tls,
-# hence the tls-certs target). Installs what it needs, builds both servers in $BUILD_DIR
+# ratchet and echoes text and binary messages (also with permessage-deflate:
+# browser:chromium-deflate), and uses the demo's chat and bot pages against ratchet-demo, and
+# echoes over https:// and wss:// with the TLS test PKI (browser:chromium-tls, hence the
+# tls-certs target). Installs what it needs, builds both servers in $BUILD_DIR
 # (default: build) and runs the CTest tests labelled "browser":
 #   scripts/browser.sh [extra ctest arguments]
 #

@@ -1,14 +1,17 @@
 // ratchet-browser-server: the server of the browser test (tests/browser/run_chromium.mjs).
 //
 //     ratchet-browser-server [--port N] [--log-level LEVEL] [--host NAME]
-//                            [--tls-cert FILE --tls-key FILE]
+//                            [--tls-cert FILE --tls-key FILE] [--compression]
 //
 // One App on 127.0.0.1 serves the test page on "/" (plain HTTP, HttpHandler) and an
 // EchoServer on "/echo" with the default Origin check. The page is loaded from this server,
 // so the browser's Origin is http://127.0.0.1:PORT, which the check must let through (the
 // App's httpHost is "127.0.0.1", or --host). With --tls-cert (PEM chain) and --tls-key the
 // port serves https:// and wss:// instead, and the page opens wss:// (e.g. --host localhost
-// for https://localhost:PORT/). The first stdout line is
+// for https://localhost:PORT/). With --compression /echo offers permessage-deflate (RFC 7692,
+// the default ratchet::Compression); the page loaded as /?deflate then expects it in
+// ws.extensions and echoes messages of 0 B to 4 MiB, while without ?deflate it expects no
+// extension. The first stdout line is
 // "ratchet-browser-server listening on 127.0.0.1:PORT"; SIGINT/SIGTERM stop it (exit 0).
 
 #include <ratchet/ratchet.hpp>
@@ -23,7 +26,8 @@ namespace {
 
 // The test page: no external resources (the machine has no internet, and the test must not
 // depend on any). It runs the checks once on load and publishes the outcome as
-// window.__result = {ok, details} and in the DOM (#status, #details).
+// window.__result = {ok, details, sent} and in the DOM (#status, #details); `sent` lists the
+// data messages sent, in order, as {bytes, compressible}.
 constexpr std::string_view kPage = R"html(<!doctype html>
 <html lang="en">
 <head>
@@ -51,6 +55,8 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 (() => {
   const STEP_TIMEOUT_MS = 10000;
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/echo";
+  // /?deflate: the server was started with --compression.
+  const deflate = new URLSearchParams(location.search).has("deflate");
   document.getElementById("url").textContent = url;
   document.getElementById("agent").textContent = navigator.userAgent;
 
@@ -74,7 +80,17 @@ constexpr std::string_view kPage = R"html(<!doctype html>
     status.textContent = ok ? "PASS: all " + details.length + " checks passed"
                             : "FAIL: " + details.filter((d) => d.startsWith("FAIL")).length +
                               " of " + details.length + " checks failed";
-    window.__result = {ok, details};
+    window.__result = {ok, details, sent};
+  }
+
+  // Every data message goes through send(), which lists it for the runner (--deflate reads
+  // Chromium's net-log frame headers against it).
+  const sent = [];
+  function send(ws, data, compressible) {
+    sent.push({bytes: typeof data === "string" ? new TextEncoder().encode(data).length
+                                               : data.byteLength,
+               compressible});
+    ws.send(data);
   }
 
   // Events become awaitable: messages queue up, the close event is remembered.
@@ -115,6 +131,18 @@ constexpr std::string_view kPage = R"html(<!doctype html>
     for (let i = 0; i < n; ++i) b[i] = (i * 31 + 7) & 0xff;
     return b;
   }
+  function random(n) {  // incompressible; getRandomValues fills at most 64 KiB at a time
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i += 65536) crypto.getRandomValues(b.subarray(i, i + 65536));
+    return b;
+  }
+  function compressibleText(n) {  // ASCII: n chars are n bytes
+    const line = "the quick brown fox jumps over the lazy dog 0123456789\n";
+    return line.repeat(Math.ceil(n / line.length) + 1).slice(0, n);
+  }
+  function multibyteText(n) {  // 1- to 3-byte UTF-8 sequences, boundaries everywhere
+    return "x\u20acy\u00e9z".repeat(Math.ceil(n / 5) + 1).slice(0, n);
+  }
   // "" when `got` is `expected` exactly (type and content), else what differs.
   function textDiff(got, expected) {
     if (got.closed || typeof got.data !== "string") return "expected text";
@@ -151,6 +179,31 @@ constexpr std::string_view kPage = R"html(<!doctype html>
     }), "the connection to open");
     ws.onerror = () => note(false, "WebSocket error event");
     note(true, "connected to " + url);
+    // Chromium always offers permessage-deflate; only a server with compression accepts.
+    if (deflate)
+      note(/^permessage-deflate(;|$)/.test(ws.extensions),
+           "permessage-deflate negotiated: ws.extensions \"" + ws.extensions + "\"");
+    else
+      note(ws.extensions === "", "no extension negotiated: ws.extensions \"" + ws.extensions + "\"");
+
+    if (deflate) {
+      // Around the server's 64-byte threshold for compressing, and up to 4 MiB.
+      const sizes = [0, 1, 63, 64, 65, 1000, 65536, 1 << 20, 4 << 20];
+      const texts = sizes.map((n) => ["text of " + n + " bytes", compressibleText(n)]);
+      texts.push(["text of 1 Mi chars of 1-3 byte UTF-8", multibyteText(1 << 20)]);
+      for (const [name, text] of texts) {
+        send(ws, text, true);
+        const got = await nextMessage("the echo of " + name);
+        check(name, got, textDiff(got, text));
+      }
+      const binaries = sizes.map((n) => ["random ArrayBuffer of " + n + " bytes", random(n)]);
+      binaries.push(["patterned ArrayBuffer of 1 MiB", pattern(1 << 20)]);
+      for (const [name, bytes] of binaries) {
+        send(ws, bytes.buffer, !name.startsWith("random"));
+        const got = await nextMessage("the echo of the " + name);
+        check(name, got, binaryDiff(got, bytes));
+      }
+    }
 
     const long = Array.from({length: 70000}, (_, i) => String.fromCharCode(97 + i % 26)).join("");
     const texts = [
@@ -159,13 +212,13 @@ constexpr std::string_view kPage = R"html(<!doctype html>
       ["70 000 characters", long],
     ];
     for (const [name, text] of texts) {
-      ws.send(text);
+      send(ws, text, true);
       const got = await nextMessage("the echo of text " + name);
       check("text " + name, got, textDiff(got, text));
     }
     for (const size of [0, 1, 125, 126, 65536]) {
       const bytes = pattern(size);
-      ws.send(bytes.buffer);
+      send(ws, bytes.buffer, size > 1024);  // the pattern repeats every 256 bytes
       const got = await nextMessage("the echo of " + size + " binary bytes");
       check("binary " + size + (size === 1 ? " byte" : " bytes"), got, binaryDiff(got, bytes));
     }
@@ -187,7 +240,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   std::fprintf(status ? stderr : stdout,
                "usage: ratchet-browser-server [--port N] "
                "[--log-level trace|debug|info|warn|error|off] [--host NAME]\n"
-               "                              [--tls-cert FILE --tls-key FILE]\n");
+               "                              [--tls-cert FILE --tls-key FILE] [--compression]\n");
   std::exit(status);
 }
 
@@ -196,9 +249,14 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 int main(int argc, char** argv) try {
   unsigned long port = 0;
   std::string host = "127.0.0.1", tlsCert, tlsKey;
+  bool compression = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view opt = argv[i];
     if (opt == "-h" || opt == "--help") usage(0);
+    if (opt == "--compression") {
+      compression = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(2);
     const std::string value = argv[++i];
     if (opt == "--port")
@@ -219,6 +277,7 @@ int main(int argc, char** argv) try {
   ratchet::AppOptions options;
   options.io.threads = 2;
   options.io.handleSignals = true;
+  if (compression) options.ws.compression = ratchet::Compression{};
   if (!tlsCert.empty())
     options.tls = ratchet::TlsOptions{.certificateChainFile = tlsCert, .privateKeyFile = tlsKey};
   ratchet::App app(host, static_cast<std::uint16_t>(port), "127.0.0.1", options);

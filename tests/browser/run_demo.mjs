@@ -24,7 +24,8 @@ import {
 const STEP_TIMEOUT_MS = 10_000;       // one UI action or one message to arrive
 const RECONNECT_TIMEOUT_MS = 30_000;  // back-off tops out at 10 s, so this is three rounds
 const OVERALL_TIMEOUT_MS = 240_000;   // below CTest's 300 s, so this script reports it
-const LISTENING = /^ratchet-demo listening on 127\.0\.0\.1:(\d+)$/;
+// The banner may go on: " (TLS; ...)", " (permessage-deflate on)".
+const LISTENING = /^ratchet-demo listening on 127\.0\.0\.1:(\d+)(?: \(.*\))?$/;
 
 const [demoPath, webRoot, screenshotArg] = process.argv.slice(2);
 const screenshotPath = screenshotArg || process.env.RATCHET_BROWSER_SCREENSHOT || '';
