@@ -1,14 +1,20 @@
 // ratchet-bench-server: the ratchet side of the benchmarks. /echo is ratchet::EchoServer,
 // /broadcast relays every message to all other clients. No connection limits, any Origin.
-// With --tls-cert FILE --tls-key FILE it serves wss:// (AppOptions::tls).
+// With --tls-cert FILE --tls-key FILE it serves wss:// (AppOptions::tls). permessage-deflate
+// (WsOptions::compression) with --deflate (ratchet::Compression's defaults),
+// --deflate-takeover (the same with serverContextTakeover) or --deflate-client-no-context
+// (the same with clientNoContextTakeover); the last two may go together.
 
 #include "server_args.hpp"
 
 #include <ratchet/ratchet.hpp>
 
 #include <iostream>
+#include <optional>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 namespace {
 
@@ -41,8 +47,22 @@ class Broadcast : public ratchet::MessageComponentInterface {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const auto args = bench::parseServerArgs(argc, argv, "ratchet-bench-server",
-                                           {.cert = "--tls-cert", .key = "--tls-key"});
+  // The compression flags; the rest goes to parseServerArgs.
+  std::optional<ratchet::Compression> compression;
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view opt = argv[i];
+    if (opt == "--deflate" || opt == "--deflate-takeover" || opt == "--deflate-client-no-context") {
+      if (!compression) compression.emplace();
+      if (opt == "--deflate-takeover") compression->serverContextTakeover = true;
+      if (opt == "--deflate-client-no-context") compression->clientNoContextTakeover = true;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  const auto args =
+      bench::parseServerArgs(static_cast<int>(rest.size()), rest.data(), "ratchet-bench-server",
+                             {.cert = "--tls-cert", .key = "--tls-key"});
   ratchet::AppOptions options;
   options.io.threads = args.threads;
   options.io.maxConnections = 0;  // the benchmarks open up to 100 000 from few addresses
@@ -55,6 +75,7 @@ int main(int argc, char** argv) try {
     options.tls->certificateChainFile = args.certFile;
     options.tls->privateKeyFile = args.keyFile;
   }
+  options.ws.compression = compression;
   ratchet::App app("localhost", static_cast<std::uint16_t>(args.port), args.address, options);
   app.route("/echo", std::make_shared<ratchet::EchoServer>(), {"*"});
   app.route("/broadcast", std::make_shared<Broadcast>(), {"*"});
