@@ -43,6 +43,8 @@ Options:
                               RSS again (the memory after one message, once quiet)  [0]
   --raw                       echo over plain TCP (a TCP echo server)
   --server-pid PID            report the server's CPU time and RSS
+  --server-heap-file FILE     idle: also the server's heap in use, from a
+                              ratchet-bench-server --heap-file FILE (SIGUSR1 to PID)
   --json FILE|-               append one JSON object per scenario
   --label TEXT                copied into the JSON
   --quiet                     no progress lines on stderr
@@ -144,6 +146,8 @@ Options parseOptions(int argc, char** argv) try {
       o.sourceAddresses = static_cast<unsigned>(std::stoul(value));
     else if (opt == "--server-pid")
       o.serverPid = std::stoi(value);
+    else if (opt == "--server-heap-file")
+      o.serverHeapFile = value;
     else if (opt == "--json")
       o.json = value;
     else if (opt == "--label")

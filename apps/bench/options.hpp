@@ -29,11 +29,12 @@ struct Options {
   bool raw = false;               // echo over plain TCP, no WebSocket
   bool tls = false;               // wss://: WebSocket over TLS
   DeflateOffer deflate;           // --deflate: offer (and require) permessage-deflate
-  PayloadKind payload = PayloadKind::filler;
-  int serverPid = 0;   // sample this process's CPU time and RSS
-  std::string json;    // file for JSON lines, "-" for stdout, empty for none
-  std::string label;   // free text copied into the JSON (e.g. the server's name)
-  bool quiet = false;  // no progress lines
+  PayloadKind payload = PayloadKind::filler;  // --payload: the bytes of messages
+  int serverPid = 0;                          // sample this process's CPU time and RSS
+  std::string serverHeapFile;  // idle: ask the server (--heap-file) for its heap in use
+  std::string json;            // file for JSON lines, "-" for stdout, empty for none
+  std::string label;           // free text copied into the JSON (e.g. the server's name)
+  bool quiet = false;          // no progress lines
 };
 
 /// Parses argv; prints usage and exits on error or --help.

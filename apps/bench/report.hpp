@@ -28,6 +28,8 @@ struct Result {
   std::optional<double> serverCpuSeconds;
   std::optional<std::uint64_t> rssBefore, rssAfter;
   std::optional<std::uint64_t> rssAfterMessage;  // idle --after-message-hold
+  // idle --server-heap-file: before opening, at the end of the hold, after the message.
+  std::optional<std::uint64_t> heapBefore, heapIdle, heapAfterMessage;
 
   std::uint64_t failureTotal() const noexcept;
 };
