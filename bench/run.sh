@@ -16,6 +16,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build-bench}
 BIN=$ROOT/$BUILD_DIR/apps/bench
 RUNS=3 DURATION=10 WARMUP=2 HOLD=5 ONLY=. QUICK=0
+INVOCATION=bench/run.sh  # for RESULTS.md, arguments quoted where they need it
+for arg in "$@"; do
+  if [[ $arg =~ ^[A-Za-z0-9_./=:-]+$ ]]; then INVOCATION+=" $arg"; else INVOCATION+=" '$arg'"; fi
+done
 while (($#)); do
   case $1 in
     --quick) QUICK=1 RUNS=1 DURATION=2 WARMUP=0.5 HOLD=1 ;;
@@ -37,7 +41,6 @@ ulimit -n "$(ulimit -Hn)"
 RESULTS=$ROOT/$BUILD_DIR/bench-results.jsonl
 COMMANDS=$ROOT/$BUILD_DIR/bench-commands.txt
 HEAP_FILE=$ROOT/$BUILD_DIR/bench-heap.txt
-INVOCATION="bench/run.sh $*"
 : >"$RESULTS"
 : >"$COMMANDS"
 
