@@ -84,6 +84,11 @@ int main(int argc, char** argv) try {
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view opt = argv[i];
+    if (opt == "-h" || opt == "--help")  // parseServerArgs prints the rest and exits
+      std::fputs(
+          "ratchet-bench-server also takes [--deflate] [--deflate-takeover] "
+          "[--deflate-client-no-context] [--heap-file FILE]\n",
+          stderr);
     if (opt == "--heap-file" && i + 1 < argc) {
       startHeapReporter(argv[++i]);
     } else if (opt == "--deflate" || opt == "--deflate-takeover" ||
