@@ -12,6 +12,10 @@ ensure_certs() {
 # The command line of server NAME: ratchet-1t ratchet-2t beast-echo beast-chat node-echo
 # node-broadcast python-echo python-broadcast tcp-echo, and over TLS (wss) ratchet-tls-1t and
 # beast-tls-echo (ECDSA P-256 certificate), ratchet-tls-rsa and beast-tls-rsa (RSA-2048).
+# With permessage-deflate (the servers whose name has "deflate"; ratchet-bench must offer it
+# with --deflate): ratchet-deflate (ratchet::Compression's defaults), ratchet-deflate-takeover
+# (serverContextTakeover), ratchet-deflate-client-no-context (clientNoContextTakeover), and
+# node ws with the same settings as ratchet-deflate: node-echo-deflate, node-broadcast-deflate.
 server_cmd() {
   case $1 in
     ratchet-1t) echo "$BIN/ratchet-bench-server --threads 1" ;;
@@ -19,6 +23,9 @@ server_cmd() {
     # A build of an earlier commit, for before/after runs side by side:
     # RATCHET_BEFORE_BIN=/path/to/ratchet-bench-server bench/run.sh --only ' (ratchet-1t|ratchet-before)$'
     ratchet-before) echo "${RATCHET_BEFORE_BIN:?set RATCHET_BEFORE_BIN to an earlier ratchet-bench-server} --threads 1" ;;
+    ratchet-deflate) echo "$BIN/ratchet-bench-server --threads 1 --deflate" ;;
+    ratchet-deflate-takeover) echo "$BIN/ratchet-bench-server --threads 1 --deflate-takeover" ;;
+    ratchet-deflate-client-no-context) echo "$BIN/ratchet-bench-server --threads 1 --deflate-client-no-context" ;;
     ratchet-tls-1t) echo "$BIN/ratchet-bench-server --threads 1 --tls-cert $CERT_DIR/ecdsa.crt --tls-key $CERT_DIR/ecdsa.key" ;;
     ratchet-tls-rsa) echo "$BIN/ratchet-bench-server --threads 1 --tls-cert $CERT_DIR/rsa.crt --tls-key $CERT_DIR/rsa.key" ;;
     beast-echo) echo "$BIN/bench-beast-echo --threads 1" ;;
@@ -27,6 +34,8 @@ server_cmd() {
     beast-chat) echo "$BIN/bench-beast-chat --threads 1" ;;
     node-echo) echo "node $ROOT/bench/servers/ws_echo.mjs --mode echo" ;;
     node-broadcast) echo "node $ROOT/bench/servers/ws_echo.mjs --mode broadcast" ;;
+    node-echo-deflate) echo "node $ROOT/bench/servers/ws_echo.mjs --mode echo --deflate" ;;
+    node-broadcast-deflate) echo "node $ROOT/bench/servers/ws_echo.mjs --mode broadcast --deflate" ;;
     python-echo) echo "/usr/bin/python3 $ROOT/bench/servers/websockets_echo.py --mode echo" ;;
     python-broadcast) echo "/usr/bin/python3 $ROOT/bench/servers/websockets_echo.py --mode broadcast" ;;
     tcp-echo) echo "$BIN/bench-tcp-echo" ;;
@@ -44,12 +53,13 @@ server_url() {
   esac
 }
 
-# start_server NAME CORE: sets SERVER_PID and SERVER_PORT; fails after 10 s without a port.
+# start_server NAME CORE [ARGS...]: sets SERVER_PID and SERVER_PORT; fails after 10 s without
+# a port. ARGS go to the server after its own.
 start_server() {
   local out
   out=$(mktemp)
   # shellcheck disable=SC2046  # the command line is split on purpose
-  taskset -c "$2" $(server_cmd "$1") --port 0 >"$out" 2>&1 &
+  taskset -c "$2" $(server_cmd "$1") "${@:3}" --port 0 >"$out" 2>&1 &
   SERVER_PID=$!
   SERVER_PORT=
   for _ in $(seq 100); do

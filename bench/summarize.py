@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Turns bench/run.sh's JSON lines into a table, ratios and bench/RESULTS.md.
 
-    summarize.py RESULTS.jsonl COMMANDS.txt OUT.md "how it was run"
+    summarize.py RESULTS.jsonl COMMANDS.txt OUT.md "how it was run" ["bench/run.sh ARGS"]
 
 Each cell is the median over its runs of every figure. Ratios compare ratchet (1 server
 thread) with each peer, and the issue's targets are checked where they apply. The tls-*
 cells (wss) get their own ratios: ratchet's TLS server against Beast's with the same
-certificate, and the memory of an idle TLS connection against a plain one.
+certificate, and the memory of an idle TLS connection against a plain one. The deflate-*
+cells (permessage-deflate) get a section of their own, "permessage-deflate (issue 10)":
+when the run had only deflate-* cells, that section alone is written into OUT.md (replacing
+the one there, or put first), and the rest of the file is kept.
 """
 
 import datetime
@@ -18,6 +21,7 @@ import sys
 from collections import defaultdict
 
 results_path, commands_path, out_path, how = sys.argv[1:5]
+invocation = sys.argv[5] if len(sys.argv) > 5 else None
 runs = defaultdict(list)
 for line in open(results_path):
     if line.strip():
@@ -44,12 +48,23 @@ COLUMNS = [  # header, field, digits
     ("server µs CPU/handshake", "server_cpu_us_per_handshake", 1),
     ("RSS/conn B", "server_rss_per_connection_bytes", 0), ("failures", "failures", 0),
 ]
-lines = ["| cell | server | " + " | ".join(c[0] for c in COLUMNS) + " |",
-         "|" + " --- |" * (len(COLUMNS) + 2)]
-for (cell, server) in runs:
-    lines.append(f"| {cell} | {server} | " +
-                 " | ".join(fmt(median(cell, server, f), d) for _, f, d in COLUMNS) + " |")
-table = "\n".join(lines)
+
+
+def is_deflate(cell):
+    return cell.startswith("deflate-")
+
+
+def results_table(keep):
+    lines = ["| cell | server | " + " | ".join(c[0] for c in COLUMNS) + " |",
+             "|" + " --- |" * (len(COLUMNS) + 2)]
+    for (cell, server) in runs:
+        if keep(cell):
+            lines.append(f"| {cell} | {server} | " +
+                         " | ".join(fmt(median(cell, server, f), d) for _, f, d in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+table = results_table(lambda cell: not is_deflate(cell))
 
 
 def ratio(a, b):
@@ -70,7 +85,7 @@ def is_tls(cell):
 
 ratio_lines = ["| cell | peer | ratchet msgs/s ÷ peer | ratchet CPU/op ÷ peer |", "| --- | --- | --- | --- |"]
 for (cell, server) in runs:
-    if server.startswith("ratchet-1t") or is_tls(cell):
+    if server.startswith("ratchet-1t") or is_tls(cell) or is_deflate(cell):
         continue
     rate, cpu = rate_field(cell), cpu_field(cell)
     ratio_lines.append(
@@ -139,6 +154,71 @@ targets = target_table(TARGETS)
 tls_targets = target_table(TLS_TARGETS)
 
 
+# ---- permessage-deflate (issue 10) --------------------------------------------------------
+DEFLATE_REF = "ratchet-deflate"
+HEAP = "server_heap_per_connection_bytes"
+RSS_MSG = "server_rss_per_connection_after_message_bytes"
+HEAP_MSG = "server_heap_per_connection_after_message_bytes"
+deflate_runs = [(cell, server) for (cell, server) in runs if is_deflate(cell)]
+deflate_lines = ["| cell | peer | ratchet-deflate rate ÷ peer | ratchet-deflate CPU/op ÷ peer |",
+                 "| --- | --- | --- | --- |"]
+for (cell, server) in deflate_runs:
+    if server == DEFLATE_REF or "idle" in cell:
+        continue
+    rate, cpu = rate_field(cell), cpu_field(cell)
+    deflate_lines.append(
+        f"| {cell} | {server} | {fmt(ratio(median(cell, DEFLATE_REF, rate), median(cell, server, rate)), 2)} "
+        f"| {fmt(ratio(median(cell, DEFLATE_REF, cpu), median(cell, server, cpu)), 2)} |")
+deflate_ratios = "\n".join(deflate_lines)
+
+IDLE = "deflate-idle-10k"
+PLAIN = "ratchet-1t"
+memory_lines = ["| server | RSS/conn B, idle | RSS/conn B, after 1 message | heap/conn B, idle "
+                "| heap/conn B, after 1 message | RSS ÷ plain, idle | RSS ÷ plain, after | "
+                "heap ÷ plain, idle | heap ÷ plain, after |",
+                "|" + " --- |" * 9]
+for (cell, server) in deflate_runs:
+    if cell != IDLE:
+        continue
+    memory_lines.append(
+        f"| {server} | {fmt(median(cell, server, RSS))} | {fmt(median(cell, server, RSS_MSG))} "
+        f"| {fmt(median(cell, server, HEAP))} | {fmt(median(cell, server, HEAP_MSG))} | "
+        + " | ".join(fmt(ratio(median(cell, server, f), median(cell, PLAIN, f)), 2)
+                     for f in (RSS, RSS_MSG, HEAP, HEAP_MSG)) + " |")
+deflate_memory = "\n".join(memory_lines)
+
+
+def idle_ratio(field):
+    return ratio(median(IDLE, DEFLATE_REF, field), median(IDLE, PLAIN, field))
+
+
+DEFLATE_TARGETS = [
+    ("deflate echo 100×4 KiB JSON msgs/s ≥ 2× node ws with deflate",
+     ratio(median("deflate-echo-100x4k", DEFLATE_REF, "messages_per_s"),
+           median("deflate-echo-100x4k", "node-echo-deflate", "messages_per_s")), 2, ">="),
+    ("deflate broadcast 1→1000 deliveries/s ≥ 10× node ws with deflate",
+     ratio(median("deflate-broadcast-1000", DEFLATE_REF, "messages_per_s"),
+           median("deflate-broadcast-1000", "node-broadcast-deflate", "messages_per_s")), 10, ">="),
+    ("deflate idle 10k, never messaged: RSS/conn with the defaults ≤ 1.5× without deflate",
+     idle_ratio(RSS), 1.5, "<="),
+    ("the same, heap in use", idle_ratio(HEAP), 1.5, "<="),
+    ("deflate idle 10k, after one message each and quiet: RSS/conn ≤ 1.5× without deflate",
+     idle_ratio(RSS_MSG), 1.5, "<="),
+    ("the same, heap in use", idle_ratio(HEAP_MSG), 1.5, "<="),
+]
+
+
+def first_commands(keep):
+    """One server command line per (cell, server): the first run's."""
+    seen, out = set(), []
+    for line in open(commands_path).read().splitlines():
+        label = line.split("--label ", 1)[1].split(" --quiet")[0] if "--label " in line else line
+        if keep(label.split(" ")[0]) and label not in seen:
+            seen.add(label)
+            out.append(line)
+    return "\n".join(out)
+
+
 def sh(cmd):
     try:
         return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
@@ -151,6 +231,49 @@ machine = (f"- nproc: {sh('nproc')}\n- CPU: {cpu_model}\n"
            f"- kernel: {platform.release()}\n- date: {datetime.datetime.now().isoformat(timespec='seconds')}\n"
            f"- runs: {how}; server on CPU 0 (taskset -c 0), client on CPU 1 (taskset -c 1)")
 commands = "\n".join(dict.fromkeys(open(commands_path).read().splitlines()))
+DEFLATE_TITLE = "## permessage-deflate (issue 10)"
+deflate_section = f"""{DEFLATE_TITLE}
+
+Written by `bench/run.sh` ({datetime.date.today().isoformat()}; {how}; server on CPU 0, client on
+CPU 1; nproc {sh('nproc')}, {cpu_model}, kernel {platform.release()}). The command:
+`{invocation or 'bench/run.sh'}`. Ratios are within this one run, side by side.
+
+Messages are compressible JSON-like ticker text (`--payload json`: keys repeat, values vary;
+4 KiB compresses about 5× at zlib level 6). The client offers `permessage-deflate;
+client_max_window_bits` and fails every connection the server does not agree on; it
+compresses at zlib level 1, each message on its own, and inflates and checks every byte it
+gets. The servers compress at zlib level 6, messages of 64 bytes or more, without context
+takeover (`-takeover`: with it). ratchet-deflate is ratchet::Compression's defaults,
+ratchet-deflate-client-no-context has clientNoContextTakeover, node ws has the same settings
+as the defaults (`perMessageDeflate`: level 6, threshold 64, serverNoContextTakeover).
+deflate-idle-10k: 10 000 connections held quiet (RSS sampled after they open, heap in use at
+the end of the hold), then one 4 KiB message each way on every connection and 4 s of quiet
+again (RSS and heap sampled again); ratchet-1t is the same without deflate. Heap in use is
+glibc's (mallinfo2, asked of ratchet-bench-server with SIGUSR1); unlike RSS it goes down when
+memory is freed.
+
+### Results (median per cell)
+
+{results_table(is_deflate)}
+
+### ratchet-deflate against node ws
+
+{deflate_ratios}
+
+### Idle memory per connection (deflate-idle-10k; ÷ plain: ÷ ratchet-1t)
+
+{deflate_memory}
+
+### Targets
+
+{target_table(DEFLATE_TARGETS)}
+
+### Server commands (first run of each)
+
+```
+{first_commands(is_deflate)}
+```
+"""
 report = f"""# Benchmark results
 
 Written by `bench/run.sh` (see bench/README.md). Figures from a shared machine are noisy;
@@ -181,12 +304,32 @@ the cell ends in -rsa. tls-idle-10k also compares with plain ratchet-1t.
 
 {tls_targets}
 
+{deflate_section if deflate_runs else ""}
 ## Commands
 
 ```
 {commands}
 ```
 """
-open(out_path, "w").write(report)
-print(table, ratios, targets, tls_ratios, tls_targets, sep="\n\n")
+if deflate_runs and len(deflate_runs) == len(runs):
+    # Only deflate-* cells: their section replaces the one in OUT.md (or goes first).
+    try:
+        old = open(out_path).read()
+    except FileNotFoundError:
+        old = "# Benchmark results\n"
+    lines = old.splitlines(keepends=True)
+    start = next((i for i, l in enumerate(lines) if l.rstrip() == DEFLATE_TITLE), None)
+    if start is None:  # after the title line and the blank line after it
+        start = end = next((i + 1 for i, l in enumerate(lines) if l.startswith("# ")), 0)
+        while end < len(lines) and not lines[end].strip():
+            start = end = end + 1
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    open(out_path, "w").write("".join(lines[:start]) + deflate_section + "\n" + "".join(lines[end:]))
+    print(deflate_section)
+else:
+    open(out_path, "w").write(report)
+    print(table, ratios, targets, tls_ratios, tls_targets, sep="\n\n")
+    if deflate_runs:
+        print(deflate_section)
 print(f"\nwritten: {out_path}")

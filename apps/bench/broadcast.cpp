@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -16,7 +17,7 @@ namespace bench {
 namespace {
 
 constexpr std::uint64_t kSyncSeq = ~std::uint64_t{0};  // "are you there" before the run
-constexpr std::size_t kFields = 32;                    // seq + timestamp, hex
+constexpr std::size_t kMaxHead = 48;                   // the payload's head: seq + timestamp
 
 std::int64_t nanos(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -25,18 +26,18 @@ std::int64_t nanos(Clock::time_point t) {
 class Publisher;
 
 struct BroadcastShared {
-  BroadcastShared(std::size_t size, std::size_t window, std::size_t subscribers)
-      : payload(size, 2),
-        wireFiller(payload.tmpl().substr(kFields)),
+  BroadcastShared(std::size_t size, std::size_t window, std::size_t subscribers, PayloadKind kind)
+      : payload(size, 2, kind),
+        wireFiller(payload.tmpl().substr(payload.fieldBytes())),
         window(window),
         subscribers(subscribers),
         delivered(new std::atomic<std::uint32_t>[window]),
         sentAt(new std::atomic<std::int64_t>[window]) {
-    applyMask(wireFiller.data(), wireFiller.size(), kFields);
+    applyMask(wireFiller.data(), wireFiller.size(), payload.fieldBytes());
     for (std::size_t i = 0; i < window; ++i) delivered[i] = 0, sentAt[i] = 0;
   }
   Payload payload;
-  std::string wireFiller;  // masked; its phase is 0 as kFields is a multiple of 4
+  std::string wireFiller;  // masked; its phase is 0 as the head is a multiple of 4 bytes
   std::size_t window, subscribers;
   std::unique_ptr<std::atomic<std::uint32_t>[]> delivered;  // by seq % window
   std::unique_ptr<std::atomic<std::int64_t>[]> sentAt;      // by seq % window, ns
@@ -48,7 +49,10 @@ struct BroadcastShared {
 class Publisher final : public Connection {
  public:
   Publisher(Worker& w, BroadcastShared& shared, bool binary)
-      : Connection(w, 2048), shared_(shared), heads_((shared.window + 1) * kSlot) {
+      : Connection(w, 2048),
+        shared_(shared),
+        heads_((shared.window + 1) * kSlot),
+        compressed_(w.target.deflate.enabled ? shared.window + 1 : 0) {
     binary_ = binary;
   }
   void sendSync() {
@@ -62,30 +66,47 @@ class Publisher final : public Connection {
   void stopSending() { sending_ = false; }
 
  private:
-  static constexpr std::size_t kSlot = 48;  // header (14) + two fields (32), rounded
+  static constexpr std::size_t kSlot = 64;  // header (14) + the head (<= 48), rounded
 
-  void add(std::vector<boost::asio::const_buffer>& out, std::size_t slot, std::uint64_t seq,
+  bool add(std::vector<boost::asio::const_buffer>& out, std::size_t slot, std::uint64_t seq,
            std::int64_t sentAt) {
+    const Payload& payload = shared_.payload;
+    const Opcode op = binary_ ? Opcode::binary : Opcode::text;
+    if (deflating()) {  // the whole message, compressed, in a buffer of its own
+      std::string& plain = worker_.zlib.plain;
+      plain = payload.tmpl();
+      payload.writeField(plain.data(), 0, seq);
+      payload.writeField(plain.data(), 1, static_cast<std::uint64_t>(sentAt));
+      std::string& frame = compressed_[slot];
+      frame.clear();
+      if (!appendCompressedFrame(frame, op, plain)) return false;
+      out.push_back(boost::asio::buffer(frame));
+      return true;
+    }
     char* head = heads_.data() + slot * kSlot;
-    const std::size_t h =
-        writeClientHeader(head, binary_ ? Opcode::binary : Opcode::text, shared_.payload.size());
-    shared_.payload.writeField(head + h, 0, seq);
-    shared_.payload.writeField(head + h, 1, static_cast<std::uint64_t>(sentAt));
-    applyMask(head + h, kFields);
-    out.emplace_back(head, h + kFields);
+    const std::size_t h = writeClientHeader(head, op, payload.size());
+    std::memcpy(head + h, payload.tmpl().data(), payload.fieldBytes());
+    payload.writeField(head + h, 0, seq);
+    payload.writeField(head + h, 1, static_cast<std::uint64_t>(sentAt));
+    applyMask(head + h, payload.fieldBytes());
+    out.emplace_back(head, h + payload.fieldBytes());
     if (!shared_.wireFiller.empty()) out.push_back(boost::asio::buffer(shared_.wireFiller));
+    return true;
   }
 
   void fillWrite(std::vector<boost::asio::const_buffer>& out, Clock::time_point now) override {
     std::size_t slot = 0;
-    if (syncPending_) add(out, slot++, kSyncSeq, 0), syncPending_ = false;
+    if (syncPending_) {
+      syncPending_ = false;
+      if (!add(out, slot++, kSyncSeq, 0)) return;
+    }
     const std::size_t w = shared_.window;
     // At most `window` passes: each takes a slot that the subscribers have completed.
     while (sending_ && slot <= w &&
            (next_ < w || shared_.delivered[next_ % w].load() == shared_.subscribers)) {
       shared_.delivered[next_ % w].store(0);
       shared_.sentAt[next_ % w].store(nanos(now));
-      add(out, slot++, next_, nanos(now));
+      if (!add(out, slot++, next_, nanos(now))) return;
       ++next_;
       worker_.stats.sent.add();
     }
@@ -99,6 +120,7 @@ class Publisher final : public Connection {
 
   BroadcastShared& shared_;
   std::vector<char> heads_;
+  std::vector<std::string> compressed_;  // per message of a write, with permessage-deflate
   std::uint64_t next_ = 0;
   bool syncPending_ = false, sending_ = false;
 };
@@ -114,17 +136,22 @@ class Subscriber final : public Connection {
   void onOpen() override {}
   void onFinished(bool) override {}
 
+  // The head (fields and the fixed bytes between them) is kept for onMessageEnd; the rest
+  // is compared with the template as it comes.
   void onData(const char* p, std::size_t n, std::uint64_t offset) override {
-    const std::size_t k = offset < kFields ? std::min<std::size_t>(kFields - offset, n) : 0;
-    std::copy(p, p + k, fields_ + offset);
+    const std::size_t headBytes = shared_.payload.fieldBytes();
+    const std::size_t k = offset < headBytes ? std::min<std::size_t>(headBytes - offset, n) : 0;
+    std::copy(p, p + k, head_ + offset);
     if (k < n && !shared_.payload.check(p + k, n - k, offset + k, 0))
       fail(Failure::wrong_payload, "broadcast filler bytes differ");
   }
 
   void onMessageEnd(Opcode, std::uint64_t size) override {
+    const Payload& payload = shared_.payload;
     std::uint64_t seq = 0, sentAt = 0;
-    if (size != shared_.payload.size() || !Payload::readField(fields_, seq) ||
-        !Payload::readField(fields_ + 16, sentAt))
+    if (size != payload.size() || !Payload::readField(head_ + payload.fieldAt(0), seq) ||
+        !Payload::readField(head_ + payload.fieldAt(1), sentAt) ||
+        !payload.check(head_, payload.fieldBytes(), 0, seq))
       return fail(Failure::wrong_payload, "broadcast message of another size or format");
     if (seq == kSyncSeq) {
       if (next_ > 0) return fail(Failure::wrong_payload, "sync message after data");
@@ -148,7 +175,7 @@ class Subscriber final : public Connection {
   }
 
   BroadcastShared& shared_;
-  char fields_[kFields] = {};
+  char head_[kMaxHead] = {};
   std::uint64_t next_ = 0;
   bool synced_ = false;
 };
@@ -156,10 +183,10 @@ class Subscriber final : public Connection {
 }  // namespace
 
 Result runBroadcast(const Options& o) {
-  if (o.size < kFields) throw std::invalid_argument("broadcast needs --size of at least 32");
+  if (o.size < 32) throw std::invalid_argument("broadcast needs --size of at least 32");
   if (o.raw) throw std::invalid_argument("broadcast needs WebSocket, not --raw");
   Runner runner(o, "broadcast", makeTarget(o));
-  BroadcastShared shared(o.size, o.depth, o.connections);
+  BroadcastShared shared(o.size, o.depth, o.connections, o.payload);
   std::vector<std::unique_ptr<Connection>> connections;
   for (std::size_t i = 0; i < o.connections; ++i) {
     Worker& w = runner.workerFor(i);

@@ -5,9 +5,10 @@
 
 namespace bench {
 
-std::size_t writeClientHeader(char* out, Opcode opcode, std::uint64_t payloadSize) noexcept {
+std::size_t writeClientHeader(char* out, Opcode opcode, std::uint64_t payloadSize,
+                              bool compressed) noexcept {
   auto* o = reinterpret_cast<unsigned char*>(out);
-  o[0] = static_cast<unsigned char>(0x80 | static_cast<unsigned>(opcode));
+  o[0] = static_cast<unsigned char>(0x80 | (compressed ? 0x40 : 0) | static_cast<unsigned>(opcode));
   std::size_t n = 2;
   if (payloadSize < 126) {
     o[1] = static_cast<unsigned char>(0x80 | payloadSize);
@@ -47,7 +48,9 @@ bool isControl(Opcode op) {
 // Called when the header is complete: checks it and sets up the frame.
 std::string_view FrameParser::startFrame() {
   const unsigned op = header_[0] & 0x0F;
-  if (header_[0] & 0x70) return "reserved bits set";
+  const bool rsv1 = (header_[0] & 0x40) != 0;
+  if (header_[0] & 0x30) return "reserved bits set";
+  if (rsv1 && !compressedAllowed_) return "RSV1 set without permessage-deflate";
   if (header_[1] & 0x80) return "masked server frame";
   if (!(op <= 2 || (op >= 8 && op <= 10))) return "reserved opcode";
   frameOpcode_ = static_cast<Opcode>(op);
@@ -62,16 +65,20 @@ std::string_view FrameParser::startFrame() {
     if (remaining_ >> 63) return "64-bit length with the top bit set";
   }
   if (isControl(frameOpcode_)) {
+    if (rsv1) return "RSV1 on a control frame";
     if (!fin_) return "fragmented control frame";
     if (remaining_ > 125) return "control frame over 125 bytes";
     control_.clear();
   } else if (frameOpcode_ == Opcode::continuation) {
     if (!inMessage_) return "continuation without a message";
+    if (rsv1) return "RSV1 on a continuation frame";
   } else {
     if (inMessage_) return "new message inside a fragmented one";
     inMessage_ = true;
     messageType_ = frameOpcode_;
     messageOffset_ = 0;
+    messageCompressed_ = rsv1;
+    compressed_.clear();
   }
   inFrame_ = true;
   return {};
@@ -97,6 +104,8 @@ std::string_view FrameParser::parse(const char* data, std::size_t size, FrameHan
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size - pos));
     if (isControl(frameOpcode_)) {
       control_.append(data + pos, n);
+    } else if (messageCompressed_) {
+      compressed_.append(data + pos, n);
     } else if (n > 0) {
       handler.onData(data + pos, n, messageOffset_);
       messageOffset_ += n;
@@ -125,7 +134,13 @@ std::string_view FrameParser::parse(const char* data, std::size_t size, FrameHan
       default:
         if (fin_) {
           inMessage_ = false;
-          handler.onMessageEnd(messageType_, messageOffset_);
+          if (!messageCompressed_) {
+            handler.onMessageEnd(messageType_, messageOffset_);
+          } else if (auto error = handler.onCompressedMessage(messageType_, compressed_);
+                     !error.empty()) {
+            done_ = true;
+            return error;
+          }
         }
     }
   }

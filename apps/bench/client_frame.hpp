@@ -25,7 +25,9 @@ inline constexpr unsigned char kMaskKey[4] = {0x37, 0xfa, 0x21, 0x3d};
 inline constexpr std::size_t kMaxClientHeader = 14;
 
 /// Writes a masked, FIN frame header with kMaskKey into `out`; returns its length.
-std::size_t writeClientHeader(char* out, Opcode opcode, std::uint64_t payloadSize) noexcept;
+/// `compressed` sets RSV1: a permessage-deflate message (RFC 7692 section 6).
+std::size_t writeClientHeader(char* out, Opcode opcode, std::uint64_t payloadSize,
+                              bool compressed = false) noexcept;
 /// XORs `n` payload bytes with kMaskKey; `offset` is the payload position of `p`.
 void applyMask(char* p, std::size_t n, std::uint64_t offset = 0) noexcept;
 /// Appends a whole masked frame.
@@ -42,6 +44,9 @@ class FrameHandler {
   virtual void onPing(std::string_view payload) = 0;
   /// A close frame; code 1005 when it had no payload.
   virtual void onClose(std::uint16_t code) = 0;
+  /// A whole permessage-deflate message (RSV1 on its first frame), still compressed, when
+  /// FrameParser::acceptCompressed is on. Returns an error text, or empty.
+  virtual std::string_view onCompressedMessage(Opcode type, std::string_view payload) = 0;
 };
 
 /// Parses the server-to-client stream. Returns an error text on the first protocol
@@ -51,6 +56,9 @@ class FrameParser {
  public:
   std::string_view parse(const char* data, std::size_t size, FrameHandler& handler);
   void reset() { *this = FrameParser(); }
+  /// permessage-deflate was agreed: RSV1 on a message's first frame marks it compressed; its
+  /// payload is gathered and handed to onCompressedMessage once complete.
+  void acceptCompressed() noexcept { compressedAllowed_ = true; }
   /// Ignores all further input (the connection failed).
   void stop() noexcept { done_ = true; }
 
@@ -68,6 +76,9 @@ class FrameParser {
   Opcode messageType_ = Opcode::text;
   std::uint64_t messageOffset_ = 0;
   std::string control_;
+  bool compressedAllowed_ = false;
+  bool messageCompressed_ = false;
+  std::string compressed_;  // the compressed message being gathered
   bool done_ = false;
 };
 

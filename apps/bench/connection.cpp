@@ -7,8 +7,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 
 namespace bench {
 namespace {
@@ -47,6 +49,8 @@ void Connection::start(std::size_t source) {
   parser_.reset();
   controlPending_.clear();
   rawOffset_ = 0;
+  deflate_.reset();
+  ownInflater_.reset();
   failed_ = false;
   writing_ = false;
   ++generation_;  // handlers of the previous attempt's socket see they are stale
@@ -182,11 +186,13 @@ bool Connection::consumeUpgrade(const char*& p, std::size_t& n) {
     if (head_.size() > kMaxResponseHead) fail(Failure::handshake, "response head too large");
     return false;
   }
-  if (auto error = checkUpgradeResponse(std::string_view(head_).substr(0, end + 4));
+  std::string extensions;
+  if (auto error = checkUpgradeResponse(std::string_view(head_).substr(0, end + 4), &extensions);
       !error.empty()) {
     fail(Failure::handshake, error);
     return false;
   }
+  if (!agreeDeflate(extensions)) return false;
   const std::size_t rest = head_.size() - (end + 4);
   p += n - rest;
   n = rest;
@@ -197,6 +203,63 @@ bool Connection::consumeUpgrade(const char*& p, std::size_t& n) {
   if (paced_) paced_ = false, worker_.connectDone();
   onOpen();
   return state_ != State::done;
+}
+
+// The response's extensions against our offer. With --deflate, a server that does not agree
+// to permessage-deflate fails the connection: a deflate cell must not measure plain frames.
+bool Connection::agreeDeflate(const std::string& extensions) {
+  if (!worker_.target.deflate.enabled) {
+    if (extensions.empty()) return true;
+    fail(Failure::handshake, "the server answered with extensions we did not offer: " + extensions);
+    return false;
+  }
+  DeflateAgreement agreed;
+  if (auto error = parseDeflateResponse(extensions, agreed); !error.empty()) {
+    fail(Failure::handshake, "--deflate: permessage-deflate was not negotiated: " + error);
+    return false;
+  }
+  deflate_ = agreed;
+  parser_.acceptCompressed();
+  return true;
+}
+
+bool Connection::appendCompressedFrame(std::string& out, Opcode opcode, std::string_view payload) {
+  const std::size_t at = out.size();
+  out.resize(at + kMaxClientHeader);  // room for the longest header; moved up when shorter
+  if (!worker_.zlib.deflater(std::max(deflate_->clientMaxWindowBits, 9)).compress(payload, out)) {
+    fail(Failure::io_error, "zlib could not compress a message");
+    return false;
+  }
+  const std::size_t size = out.size() - at - kMaxClientHeader;
+  char header[kMaxClientHeader];
+  const std::size_t h = writeClientHeader(header, opcode, size, true);
+  if (h < kMaxClientHeader) {
+    std::memmove(out.data() + at + h, out.data() + at + kMaxClientHeader, size);
+    out.resize(at + h + size);
+  }
+  std::memcpy(out.data() + at, header, h);
+  applyMask(out.data() + at + h, size);
+  return true;
+}
+
+// A whole compressed message: inflate it and report it as if it had come in plain.
+std::string_view Connection::onCompressedMessage(Opcode type, std::string_view payload) {
+  std::uint64_t offset = 0;
+  const auto sink = [&](const char* p, std::size_t n) {
+    onData(p, n, offset);
+    offset += n;
+    return state_ != State::done;
+  };
+  bool ok;
+  if (deflate_->serverNoContextTakeover) {
+    ok = worker_.zlib.inflateShared(payload, sink);
+  } else {  // the server's context lives on in the connection's own inflater
+    if (!ownInflater_) ownInflater_ = std::make_unique<Inflater>(15);
+    ok = ownInflater_->inflate(payload, worker_.zlib.inflateBuffer(), true, sink);
+  }
+  if (!ok) return "corrupt permessage-deflate data";
+  if (state_ != State::done) onMessageEnd(type, offset);
+  return {};
 }
 
 void Connection::deliverRaw(const char* p, std::size_t n) {
@@ -315,6 +378,7 @@ void Connection::finish() {
   boost::system::error_code ec;
   socket_.close(ec);
   tls_.reset();  // the session's memory, now rather than at the next attempt
+  ownInflater_.reset();
   if (paced_) paced_ = false, worker_.connectDone();
   setState(State::done, Clock::duration::max());
   worker_.stats.finished.add();

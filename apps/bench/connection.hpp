@@ -5,6 +5,7 @@
 // complete close handshake (wss: and the close_notify exchange). Scenarios derive from it.
 
 #include "client_frame.hpp"
+#include "deflate.hpp"
 #include "stats.hpp"
 #include "tls_client.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +33,7 @@ struct Target {
   unsigned sourceAddresses = 16;
   std::shared_ptr<const TlsContext> tls;  // wss: TLS under the WebSocket; null: plain
   std::string serverName;                 // wss: SNI; empty for an IP address (RFC 6066)
+  DeflateOffer deflate;                   // permessage-deflate offered (and required)
 };
 
 class Connection : protected FrameHandler {
@@ -73,6 +76,12 @@ class Connection : protected FrameHandler {
   /// The attempt ended (once per start); `clean` when no failure was counted for it.
   virtual void onFinished(bool clean) = 0;
 
+  /// permessage-deflate was agreed: data messages go compressed (appendCompressedFrame).
+  bool deflating() const noexcept { return deflate_.has_value(); }
+  /// Appends a whole masked frame of `payload` compressed, RSV1 set. False when zlib fails
+  /// (the connection has failed then).
+  bool appendCompressedFrame(std::string& out, Opcode opcode, std::string_view payload);
+
   /// Counts a failure (with a line on stderr for the first few) and drops the connection.
   void fail(Failure kind, std::string_view detail);
   /// Counts a failure without dropping the connection.
@@ -85,6 +94,8 @@ class Connection : protected FrameHandler {
  private:
   void onPing(std::string_view payload) final;
   void onClose(std::uint16_t code) final;
+  std::string_view onCompressedMessage(Opcode type, std::string_view payload) final;
+  bool agreeDeflate(const std::string& extensions);
   void onConnected(const boost::system::error_code& ec);
   void read();
   void onRead(const boost::system::error_code& ec, std::size_t n);
@@ -114,8 +125,10 @@ class Connection : protected FrameHandler {
   State state_ = State::idle;
   Clock::time_point deadline_ = Clock::time_point::max();
   std::uint64_t rawOffset_ = 0;
-  std::uint32_t generation_ = 0;  // attempts so far; completion handlers carry theirs
-  friend class Worker;            // sets paced_
+  std::uint32_t generation_ = 0;             // attempts so far; completion handlers carry theirs
+  std::optional<DeflateAgreement> deflate_;  // permessage-deflate, as agreed
+  std::unique_ptr<Inflater> ownInflater_;    // when the server keeps its context
+  friend class Worker;                       // sets paced_
 };
 
 }  // namespace bench

@@ -4,6 +4,7 @@
 #include "scenario.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 namespace bench {
@@ -18,8 +19,8 @@ void awaitEchoes(Runner& runner) {
   if (!done) runner.countFailure(Failure::timeout, "echoes missing 10 s after the last send");
 }
 
-EchoShared::EchoShared(std::size_t size, bool websocket)
-    : payload(size, 1), wireFiller(payload.tmpl().substr(payload.fieldBytes())) {
+EchoShared::EchoShared(std::size_t size, bool websocket, PayloadKind kind)
+    : payload(size, 1, kind), wireFiller(payload.tmpl().substr(payload.fieldBytes())) {
   // The filler starts at a multiple of 4, so its mask phase is 0 in every message.
   if (websocket) applyMask(wireFiller.data(), wireFiller.size(), payload.fieldBytes());
 }
@@ -31,6 +32,7 @@ EchoConnection::EchoConnection(Worker& worker, const EchoShared& shared, std::si
       depth_(depth),
       limit_(limit),
       heads_(depth * kSlot),
+      compressed_(worker.target.deflate.enabled ? depth : 0),
       sentAt_(depth) {
   binary_ = binary;
 }
@@ -44,16 +46,27 @@ void EchoConnection::fillWrite(std::vector<boost::asio::const_buffer>& out, Cloc
   if (!sending_) return;
   const bool ws = !worker_.target.raw;
   const Payload& payload = shared_.payload;
+  const Opcode op = binary_ ? Opcode::binary : Opcode::text;
   for (std::size_t slot = 0; outstanding() < depth_ && (!limit_ || nextSend_ < limit_);
-       ++slot) {  // bounded by depth_
-    char* head = heads_.data() + slot * kSlot;
-    std::size_t n =
-        ws ? writeClientHeader(head, binary_ ? Opcode::binary : Opcode::text, payload.size()) : 0;
-    payload.writeField(head + n, 0, nextSend_);
-    if (ws) applyMask(head + n, payload.fieldBytes());
-    n += payload.fieldBytes();
-    out.emplace_back(head, n);
-    if (!shared_.wireFiller.empty()) out.push_back(boost::asio::buffer(shared_.wireFiller));
+       ++slot) {        // bounded by depth_
+    if (deflating()) {  // the whole message, compressed, in a buffer of its own
+      std::string& plain = worker_.zlib.plain;
+      plain = payload.tmpl();
+      payload.writeField(plain.data(), 0, nextSend_);
+      std::string& frame = compressed_[slot];
+      frame.clear();
+      if (!appendCompressedFrame(frame, op, plain)) return;
+      out.push_back(boost::asio::buffer(frame));
+    } else {  // the head with its fields, then the shared (pre-masked) filler
+      char* head = heads_.data() + slot * kSlot;
+      std::size_t n = ws ? writeClientHeader(head, op, payload.size()) : 0;
+      std::memcpy(head + n, payload.tmpl().data(), payload.fieldBytes());
+      payload.writeField(head + n, 0, nextSend_);
+      if (ws) applyMask(head + n, payload.fieldBytes());
+      n += payload.fieldBytes();
+      out.emplace_back(head, n);
+      if (!shared_.wireFiller.empty()) out.push_back(boost::asio::buffer(shared_.wireFiller));
+    }
     sentAt_[nextSend_ % depth_] = now;
     ++nextSend_;
     worker_.stats.sent.add();
@@ -97,7 +110,7 @@ std::size_t readBufferFor(std::size_t size, std::size_t depth) {
 
 Result runEcho(const Options& o) {
   Runner runner(o, o.raw ? "raw-echo" : "echo", makeTarget(o, o.size));
-  const EchoShared shared(o.size, !o.raw);
+  const EchoShared shared(o.size, !o.raw, o.payload);
   std::vector<std::unique_ptr<EchoConnection>> connections;
   for (std::size_t i = 0; i < o.connections; ++i) {
     Worker& w = runner.workerFor(i);

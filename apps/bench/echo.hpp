@@ -12,7 +12,7 @@ namespace bench {
 
 /// What all echo connections of a run share: the payload and its wire form.
 struct EchoShared {
-  EchoShared(std::size_t size, bool websocket);
+  EchoShared(std::size_t size, bool websocket, PayloadKind kind = PayloadKind::filler);
   Payload payload;
   std::string wireFiller;  // the filler as sent: masked (WebSocket) or as is (raw)
 };
@@ -37,11 +37,12 @@ class EchoConnection final : public Connection {
   void onData(const char* p, std::size_t n, std::uint64_t offset) override;
   void onMessageEnd(Opcode type, std::uint64_t size) override;
 
-  static constexpr std::size_t kSlot = 32;  // header (14) + sequence field (16), rounded
+  static constexpr std::size_t kSlot = 64;  // header (14) + the payload's head (<= 48), rounded
   const EchoShared& shared_;
   std::size_t depth_;
   std::uint64_t limit_;
-  std::vector<char> heads_;                // per message of a write: header + masked seq
+  std::vector<char> heads_;                // per message of a write: header + masked head
+  std::vector<std::string> compressed_;    // per message of a write, with permessage-deflate
   std::vector<Clock::time_point> sentAt_;  // by seq % depth
   std::uint64_t nextSend_ = 0, nextReceive_ = 0;
   bool sending_ = false;

@@ -25,18 +25,22 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string makeUpgradeRequest(std::string_view host, std::uint16_t port, std::string_view path) {
+std::string makeUpgradeRequest(std::string_view host, std::uint16_t port, std::string_view path,
+                               std::string_view extensions) {
   std::string r;
   r.append("GET ").append(path).append(" HTTP/1.1\r\nHost: ").append(host);
   r.append(":").append(std::to_string(port));
   r.append(
       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
       "Sec-WebSocket-Key: ");
-  r.append(kKey).append("\r\n\r\n");
+  r.append(kKey).append("\r\n");
+  if (!extensions.empty()) r.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
+  r.append("\r\n");
   return r;
 }
 
-std::string checkUpgradeResponse(std::string_view head) {
+std::string checkUpgradeResponse(std::string_view head, std::string* extensions) {
+  if (extensions) extensions->clear();
   const auto lineEnd = head.find("\r\n");
   const auto status = head.substr(0, lineEnd);
   if (!status.starts_with("HTTP/1.1 101")) return "status is not 101: " + std::string(status);
@@ -57,6 +61,8 @@ std::string checkUpgradeResponse(std::string_view head) {
       connection = lower(value).find("upgrade") != std::string::npos;
     else if (name == "sec-websocket-accept")
       accept = value == kAccept;
+    else if (name == "sec-websocket-extensions" && extensions)
+      extensions->append(extensions->empty() ? "" : ", ").append(value);
   }
   if (!upgrade) return "no Upgrade: websocket";
   if (!connection) return "no Connection: upgrade";

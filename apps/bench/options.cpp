@@ -32,8 +32,19 @@ Options:
   --threads N                 client threads                           [1]
   --source-addresses N        spread connections over 127.0.0.1..N     [16]
   --binary                    binary messages (default text)
+  --payload filler|json       the messages' bytes: hex fields then 'a'..'z' repeated, or
+                              compressible JSON-like ticker text (--size >= 64)  [filler]
+  --deflate                   offer permessage-deflate (client_max_window_bits) and fail
+                              every connection whose server does not agree; messages are
+                              compressed (zlib level 1, each on its own) and inflated
+  --deflate-client-no-context offer client_no_context_takeover too (implies --deflate)
+  --after-message-hold SECONDS
+                              idle: after the echo, hold this long and sample the server's
+                              RSS again (the memory after one message, once quiet)  [0]
   --raw                       echo over plain TCP (a TCP echo server)
   --server-pid PID            report the server's CPU time and RSS
+  --server-heap-file FILE     idle: also the server's heap in use, from a
+                              ratchet-bench-server --heap-file FILE (SIGUSR1 to PID)
   --json FILE|-               append one JSON object per scenario
   --label TEXT                copied into the JSON
   --quiet                     no progress lines on stderr
@@ -98,6 +109,11 @@ Options parseOptions(int argc, char** argv) try {
       o.quiet = true;
       continue;
     }
+    if (opt == "--deflate" || opt == "--deflate-client-no-context") {
+      o.deflate.enabled = true;
+      o.deflate.clientNoContextTakeover |= opt == "--deflate-client-no-context";
+      continue;
+    }
     if (i + 1 >= argc) usage(2, "option needs a value");
     const std::string value = argv[++i];
     if (opt == "--url")
@@ -120,12 +136,18 @@ Options parseOptions(int argc, char** argv) try {
       o.warmup = std::stod(value);
     else if (opt == "--hold")
       o.hold = std::stod(value);
-    else if (opt == "--threads")
+    else if (opt == "--after-message-hold")
+      o.afterMessageHold = std::stod(value);
+    else if (opt == "--payload") {
+      if (!parsePayloadKind(value, o.payload)) usage(2, "--payload is filler or json");
+    } else if (opt == "--threads")
       o.threads = static_cast<unsigned>(std::stoul(value));
     else if (opt == "--source-addresses")
       o.sourceAddresses = static_cast<unsigned>(std::stoul(value));
     else if (opt == "--server-pid")
       o.serverPid = std::stoi(value);
+    else if (opt == "--server-heap-file")
+      o.serverHeapFile = value;
     else if (opt == "--json")
       o.json = value;
     else if (opt == "--label")
@@ -142,6 +164,9 @@ Options parseOptions(int argc, char** argv) try {
   if (o.depth > 4096) usage(2, "--depth is at most 4096");
   if (o.size == 0) usage(2, "--size must be positive");
   if (o.raw && o.tls) usage(2, "--raw is plain TCP: not with wss://");
+  if (o.raw && o.deflate.enabled) usage(2, "--deflate is a WebSocket extension: not with --raw");
+  if (o.payload == PayloadKind::json && o.size < 64) usage(2, "--payload json needs --size >= 64");
+  if (o.afterMessageHold < 0) usage(2, "bad --after-message-hold");
   return o;
 } catch (const std::logic_error&) {  // std::stoul and friends
   usage(2, "bad number");

@@ -1,6 +1,9 @@
 #pragma once
 // ratchet-bench's command line.
 
+#include "deflate.hpp"
+#include "payload.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -19,15 +22,19 @@ struct Options {
   double duration = 10;           // seconds measured
   double warmup = 1;              // seconds before measuring
   double hold = 2;                // idle: seconds the connections are held
+  double afterMessageHold = 0;    // idle: seconds held after the echo, then RSS again (0: no)
   unsigned threads = 1;           // client threads, one io_context each
   unsigned sourceAddresses = 16;  // 127.0.0.1 .. 127.0.0.N as source addresses
   bool binary = false;            // binary instead of text messages
   bool raw = false;               // echo over plain TCP, no WebSocket
   bool tls = false;               // wss://: WebSocket over TLS
-  int serverPid = 0;              // sample this process's CPU time and RSS
-  std::string json;               // file for JSON lines, "-" for stdout, empty for none
-  std::string label;              // free text copied into the JSON (e.g. the server's name)
-  bool quiet = false;             // no progress lines
+  DeflateOffer deflate;           // --deflate: offer (and require) permessage-deflate
+  PayloadKind payload = PayloadKind::filler;  // --payload: the bytes of messages
+  int serverPid = 0;                          // sample this process's CPU time and RSS
+  std::string serverHeapFile;  // idle: ask the server (--heap-file) for its heap in use
+  std::string json;            // file for JSON lines, "-" for stdout, empty for none
+  std::string label;           // free text copied into the JSON (e.g. the server's name)
+  bool quiet = false;          // no progress lines
 };
 
 /// Parses argv; prints usage and exits on error or --help.

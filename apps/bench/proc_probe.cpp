@@ -1,10 +1,13 @@
 #include "proc_probe.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace bench {
 
@@ -37,6 +40,28 @@ std::optional<ProcSample> sampleProcess(int pid) {
         return s;
       }
     }
+  }
+  return std::nullopt;
+}
+
+namespace {
+// The answer in `file`: its count (0: none yet) and bytes.
+std::pair<unsigned long long, std::uint64_t> readHeapFile(const std::string& file) {
+  std::ifstream in(file);
+  unsigned long long n = 0, bytes = 0;
+  if (!(in >> n >> bytes)) return {0, 0};
+  return {n, bytes};
+}
+}  // namespace
+
+std::optional<std::uint64_t> sampleHeap(int pid, const std::string& file) {
+  if (pid <= 0 || file.empty()) return std::nullopt;
+  const auto before = readHeapFile(file).first;
+  if (kill(pid, SIGUSR1) != 0) return std::nullopt;
+  for (int i = 0; i < 300; ++i) {  // 3 s at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto [n, bytes] = readHeapFile(file);
+    if (n != before && n != 0) return bytes;
   }
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace bench {
 
@@ -13,5 +14,9 @@ struct ProcSample {
 
 /// Reads the sample of process `pid`; nullopt if it cannot be read (e.g. the process died).
 std::optional<ProcSample> sampleProcess(int pid);
+
+/// The heap in use of a ratchet-bench-server started with --heap-file FILE: sends it SIGUSR1
+/// and waits (at most 3 s) for its answer in `file`. nullopt without an answer.
+std::optional<std::uint64_t> sampleHeap(int pid, const std::string& file);
 
 }  // namespace bench

@@ -23,6 +23,8 @@ Fields fields(const Result& r) {
   f.emplace_back("depth", std::uint64_t{r.depth});
   f.emplace_back("threads", std::uint64_t{r.threads});
   f.emplace_back("binary", std::uint64_t{r.binary});
+  f.emplace_back("deflate", std::uint64_t{r.deflate});
+  f.emplace_back("payload", r.payload);
   f.emplace_back("seconds", r.seconds);
   f.emplace_back("messages", r.messages);
   f.emplace_back("messages_per_s",
@@ -52,6 +54,22 @@ Fields fields(const Result& r) {
     f.emplace_back("server_rss_per_connection_bytes",
                    (static_cast<double>(*r.rssAfter) - static_cast<double>(*r.rssBefore)) /
                        static_cast<double>(r.connected));
+  if (r.rssAfterMessage) f.emplace_back("server_rss_after_message_bytes", *r.rssAfterMessage);
+  if (r.rssBefore && r.rssAfterMessage && r.connected)
+    f.emplace_back("server_rss_per_connection_after_message_bytes",
+                   (static_cast<double>(*r.rssAfterMessage) - static_cast<double>(*r.rssBefore)) /
+                       static_cast<double>(r.connected));
+  const auto perConnection = [&](const char* name, const std::optional<std::uint64_t>& before,
+                                 const std::optional<std::uint64_t>& after) {
+    if (before && after && r.connected)
+      f.emplace_back(name, (static_cast<double>(*after) - static_cast<double>(*before)) /
+                               static_cast<double>(r.connected));
+  };
+  if (r.heapBefore) f.emplace_back("server_heap_before_bytes", *r.heapBefore);
+  if (r.heapIdle) f.emplace_back("server_heap_idle_bytes", *r.heapIdle);
+  if (r.heapAfterMessage) f.emplace_back("server_heap_after_message_bytes", *r.heapAfterMessage);
+  perConnection("server_heap_per_connection_bytes", r.heapBefore, r.heapIdle);
+  perConnection("server_heap_per_connection_after_message_bytes", r.heapBefore, r.heapAfterMessage);
   f.emplace_back("failures", r.failureTotal());
   for (std::size_t k = 0; k < kFailureKinds; ++k)
     f.emplace_back("failures_" + std::string(failureName(static_cast<Failure>(k))), r.failures[k]);

@@ -18,13 +18,18 @@ struct Result {
   std::size_t connections = 0, size = 0, depth = 0;
   unsigned threads = 1;
   bool binary = false;
-  double seconds = 0;  // measured window
+  bool deflate = false;  // permessage-deflate offered and required
+  std::string payload;   // filler, json
+  double seconds = 0;    // measured window
   std::uint64_t messages = 0, bytes = 0, handshakes = 0;
   std::uint64_t connected = 0;  // connections that opened (idle: RSS is divided by this)
   Histogram latency;  // round trip (echo), fan-out (broadcast), whole handshake (handshake)
   std::array<std::uint64_t, kFailureKinds> failures{};
   std::optional<double> serverCpuSeconds;
   std::optional<std::uint64_t> rssBefore, rssAfter;
+  std::optional<std::uint64_t> rssAfterMessage;  // idle --after-message-hold
+  // idle --server-heap-file: before opening, at the end of the hold, after the message.
+  std::optional<std::uint64_t> heapBefore, heapIdle, heapAfterMessage;
 
   std::uint64_t failureTotal() const noexcept;
 };

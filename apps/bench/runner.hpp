@@ -36,6 +36,7 @@ class Worker {
 
   boost::asio::io_context io{1};
   ThreadStats stats;
+  ThreadZlib zlib;  // permessage-deflate: this thread's zlib streams
   Runner& runner;
   const Target& target;
   const std::size_t index;  // among the runner's workers

@@ -18,7 +18,10 @@ Target makeTarget(const Options& o, std::size_t rawMessageSize) {
   t.endpoint = {address, o.port};
   t.raw = o.raw;
   t.rawMessageSize = rawMessageSize;
-  if (!o.raw) t.upgradeRequest = makeUpgradeRequest(o.host, o.port, o.path);
+  t.deflate = o.deflate;
+  if (!o.raw)
+    t.upgradeRequest = makeUpgradeRequest(o.host, o.port, o.path,
+                                          o.deflate.enabled ? deflateOfferValue(o.deflate) : "");
   t.sourceAddresses = o.sourceAddresses;
   if (o.tls) {
     t.tls = std::make_shared<const TlsContext>();
@@ -43,6 +46,8 @@ Result makeResult(const Options& o, std::string scenario) {
   r.depth = o.depth;
   r.threads = o.threads;
   r.binary = o.binary;
+  r.deflate = o.deflate.enabled;
+  r.payload = o.payload == PayloadKind::json ? "json" : "filler";
   return r;
 }
 
