@@ -14,7 +14,7 @@ ensure_certs() {
 # beast-tls-echo (ECDSA P-256 certificate), ratchet-tls-rsa and beast-tls-rsa (RSA-2048).
 # With permessage-deflate (the servers whose name has "deflate"; ratchet-bench must offer it
 # with --deflate): ratchet-deflate (ratchet::Compression's defaults), ratchet-deflate-takeover
-# (serverContextTakeover), ratchet-deflate-client-no-context (clientNoContextTakeover), and
+# (serverContextTakeover), ratchet-deflate-client-context (clientNoContextTakeover off), and
 # node ws with the same settings as ratchet-deflate: node-echo-deflate, node-broadcast-deflate.
 server_cmd() {
   case $1 in
@@ -25,7 +25,7 @@ server_cmd() {
     ratchet-before) echo "${RATCHET_BEFORE_BIN:?set RATCHET_BEFORE_BIN to an earlier ratchet-bench-server} --threads 1" ;;
     ratchet-deflate) echo "$BIN/ratchet-bench-server --threads 1 --deflate" ;;
     ratchet-deflate-takeover) echo "$BIN/ratchet-bench-server --threads 1 --deflate-takeover" ;;
-    ratchet-deflate-client-no-context) echo "$BIN/ratchet-bench-server --threads 1 --deflate-client-no-context" ;;
+    ratchet-deflate-client-context) echo "$BIN/ratchet-bench-server --threads 1 --deflate-client-context" ;;
     ratchet-tls-1t) echo "$BIN/ratchet-bench-server --threads 1 --tls-cert $CERT_DIR/ecdsa.crt --tls-key $CERT_DIR/ecdsa.key" ;;
     ratchet-tls-rsa) echo "$BIN/ratchet-bench-server --threads 1 --tls-cert $CERT_DIR/rsa.crt --tls-key $CERT_DIR/rsa.key" ;;
     beast-echo) echo "$BIN/bench-beast-echo --threads 1" ;;

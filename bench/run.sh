@@ -68,7 +68,7 @@ CELLS=(
   # (ratchet tells a connection it is quiet after 1-2 s without input; at least 3 s here).
   "deflate-echo-100x4k|echo --connections 100 --size 4096 --depth 1 --payload json|ratchet-deflate node-echo-deflate"
   "deflate-broadcast-1000|broadcast --connections 1000 --size 1024 --depth 32 --payload json|ratchet-deflate node-broadcast-deflate"
-  "deflate-idle-10k|idle --connections 10000 --hold $((HOLD > 3 ? HOLD : 3)) --after-message-hold 4 --size 4096 --payload json|ratchet-deflate ratchet-1t ratchet-deflate-takeover ratchet-deflate-client-no-context"
+  "deflate-idle-10k|idle --connections 10000 --hold $((HOLD > 3 ? HOLD : 3)) --after-message-hold 4 --size 4096 --payload json|ratchet-deflate ratchet-1t ratchet-deflate-takeover ratchet-deflate-client-context"
 )
 
 for cell in "${CELLS[@]}"; do

@@ -244,7 +244,7 @@ client_max_window_bits` and fails every connection the server does not agree on;
 compresses at zlib level 1, each message on its own, and inflates and checks every byte it
 gets. The servers compress at zlib level 6, messages of 64 bytes or more, without context
 takeover (`-takeover`: with it). ratchet-deflate is ratchet::Compression's defaults,
-ratchet-deflate-client-no-context has clientNoContextTakeover, node ws has the same settings
+ratchet-deflate-client-context has clientNoContextTakeover off, node ws has the same settings
 as the defaults (`perMessageDeflate`: level 6, threshold 64, serverNoContextTakeover).
 deflate-idle-10k: 10 000 connections held quiet (RSS sampled after they open, heap in use at
 the end of the hold), then one 4 KiB message each way on every connection and 4 s of quiet

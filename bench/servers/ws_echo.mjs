@@ -2,7 +2,8 @@
 //   node ws_echo.mjs [--port N] [--mode echo|broadcast] [--deflate | --deflate-takeover]
 // echo: every message goes back to its sender; broadcast: to every other open client.
 // --deflate: permessage-deflate as ratchet's defaults are (ratchet::Compression): zlib level
-// 6, messages under 64 bytes sent plain, server_no_context_takeover; --deflate-takeover: the
+// 6, messages under 64 bytes sent plain, server_ and client_no_context_takeover;
+// --deflate-takeover: the
 // same with the server's context kept (ratchet's serverContextTakeover). Off by default.
 // Prints "listening on 127.0.0.1:PORT" once bound (port 0 picks a free one).
 import { WebSocketServer, WebSocket } from 'ws';
@@ -25,6 +26,7 @@ const perMessageDeflate = deflate && {
   zlibDeflateOptions: { level: 6 },
   threshold: 64,
   serverNoContextTakeover: !takeover,
+  clientNoContextTakeover: true,
 };
 const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate, backlog: 4096 });
 wss.on('connection', (ws) => {

@@ -193,8 +193,9 @@ TEST_CASE("alloc: over TLS too, echoing allocates nothing per message") {
 TEST_CASE(
     "alloc: with permessage-deflate, inflating and compressing allocate nothing per message") {
   test::Watchdog watchdog("alloc deflate echo");
-  ratchet::Compression context;
+  ratchet::Compression context;  // both sides keep their context
   context.serverContextTakeover = true;
+  context.clientNoContextTakeover = false;
   for (const auto& settings : {ratchet::Compression{}, context}) {
     CAPTURE(settings.serverContextTakeover);
     for (std::size_t size : {std::size_t{32}, std::size_t{125}, std::size_t{4096}}) {

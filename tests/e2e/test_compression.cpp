@@ -67,7 +67,8 @@ TEST_CASE("deflate: a Beast client negotiates it and every size echoes intact") 
     const auto ext = extensionsOf(client);
     CHECK(ext.starts_with("permessage-deflate"));
     CHECK(ext.find("server_no_context_takeover") != std::string::npos);
-    CHECK((ext.find("client_no_context_takeover") != std::string::npos) == noContext);
+    // Asked for by default (Compression::clientNoContextTakeover), offered or not.
+    CHECK(ext.find("client_no_context_takeover") != std::string::npos);
     for (const std::size_t n : {0u, 1u, 63u, 64u, 65u, 1000u, 65536u, 1u << 20, 4u << 20}) {
       CAPTURE(n);
       const auto text = chatText(n);
@@ -83,8 +84,9 @@ TEST_CASE("deflate: a Beast client negotiates it and every size echoes intact") 
 
 TEST_CASE("deflate: server context takeover and a smaller window still echo intact") {
   Watchdog watchdog("deflate settings");
-  ratchet::Compression takeover;
+  ratchet::Compression takeover;  // both sides keep their context
   takeover.serverContextTakeover = true;
+  takeover.clientNoContextTakeover = false;
   takeover.level = 9;
   ratchet::Compression small;
   small.serverMaxWindowBits = 9;
@@ -96,6 +98,8 @@ TEST_CASE("deflate: server context takeover and a smaller window still echo inta
     const auto ext = extensionsOf(client);
     CHECK((ext.find("server_no_context_takeover") == std::string::npos) ==
           settings.serverContextTakeover);
+    CHECK((ext.find("client_no_context_takeover") == std::string::npos) ==
+          !settings.clientNoContextTakeover);
     for (int i = 0; i < 20; ++i) {  // similar messages: a kept context is used
       const auto text = chatText(200 + 37 * i);
       client.send(text);

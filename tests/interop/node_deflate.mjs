@@ -142,10 +142,14 @@ function deflateCheck(option, params, clientCompresses) {
 const always = () => true;
 
 const deflateChecks = [
+  // The server asks every client for client_no_context_takeover (its default), under
+  // which ws applies its threshold (1024 B by default).
   ['deflate: perMessageDeflate true, 0 B - 4 MiB echoed',
-   deflateCheck(true, ['server_no_context_takeover'], always)],
+   deflateCheck(true, ['client_no_context_takeover', 'server_no_context_takeover'],
+                (size) => size >= 1024)],
   ['deflate: threshold 0, 0 B - 4 MiB echoed',
-   deflateCheck({threshold: 0}, ['server_no_context_takeover'], always)],
+   deflateCheck({threshold: 0}, ['client_no_context_takeover', 'server_no_context_takeover'],
+                always)],
   ['deflate: clientNoContextTakeover, threshold 0, serverMaxWindowBits 10',
    deflateCheck({clientNoContextTakeover: true, threshold: 0, serverMaxWindowBits: 10},
                 ['client_no_context_takeover', 'server_max_window_bits=10',

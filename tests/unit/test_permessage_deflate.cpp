@@ -112,24 +112,29 @@ std::string lorem(std::size_t n) {
 }  // namespace
 
 TEST_CASE("permessage-deflate: offers are accepted with the parameters RFC 7692 gives") {
-  CHECK(respond("permessage-deflate") == "permessage-deflate; server_no_context_takeover");
-  CHECK(respond("permessage-deflate; client_max_window_bits") ==
-        "permessage-deflate; server_no_context_takeover");
-  CHECK(respond("permessage-deflate; server_no_context_takeover; client_no_context_takeover") ==
+  // By default clients are asked not to keep their context.
+  CHECK(respond("permessage-deflate") ==
         "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
-  CHECK(respond("permessage-deflate; server_max_window_bits=10") ==
+  Compression c;  // the rest with clients free to keep theirs
+  c.clientNoContextTakeover = false;
+  CHECK(respond("permessage-deflate", c) == "permessage-deflate; server_no_context_takeover");
+  CHECK(respond("permessage-deflate; client_max_window_bits", c) ==
+        "permessage-deflate; server_no_context_takeover");
+  CHECK(respond("permessage-deflate; server_no_context_takeover; client_no_context_takeover", c) ==
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  CHECK(respond("permessage-deflate; server_max_window_bits=10", c) ==
         "permessage-deflate; server_no_context_takeover; server_max_window_bits=10");
-  CHECK(respond("permessage-deflate; server_max_window_bits=\"12\"") ==
+  CHECK(respond("permessage-deflate; server_max_window_bits=\"12\"", c) ==
         "permessage-deflate; server_no_context_takeover; server_max_window_bits=12");
-  CHECK(respond("Permessage-Deflate ;  Server_Max_Window_Bits = 15") ==
+  CHECK(respond("Permessage-Deflate ;  Server_Max_Window_Bits = 15", c) ==
         "permessage-deflate; server_no_context_takeover; server_max_window_bits=15");
 
-  Compression takeover;
+  Compression takeover = c;
   takeover.serverContextTakeover = true;
   CHECK(respond("permessage-deflate", takeover) == "permessage-deflate");
   CHECK(respond("permessage-deflate; server_no_context_takeover", takeover) ==
         "permessage-deflate; server_no_context_takeover");
-  Compression small;
+  Compression small = c;
   small.serverMaxWindowBits = 11;
   small.clientNoContextTakeover = true;
   CHECK(respond("permessage-deflate; server_max_window_bits=13", small) ==
@@ -147,7 +152,10 @@ TEST_CASE("permessage-deflate: agreed parameters") {
   CHECK_FALSE(a->params.serverContextTakeover);
   CHECK(a->params.serverWindowBits == 15);
   CHECK(a->params.minSize == 64);
-  const auto b = negotiateDeflate(offering({"permessage-deflate"}), {});
+  CHECK_FALSE(negotiateDeflate(offering({"permessage-deflate"}), {})->params.clientContextTakeover);
+  Compression c;
+  c.clientNoContextTakeover = false;
+  const auto b = negotiateDeflate(offering({"permessage-deflate"}), c);
   REQUIRE(b);
   CHECK(b->params.clientContextTakeover);
   CHECK(b->params.clientWindowBits == 15);

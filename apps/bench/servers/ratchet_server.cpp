@@ -2,8 +2,8 @@
 // /broadcast relays every message to all other clients. No connection limits, any Origin.
 // With --tls-cert FILE --tls-key FILE it serves wss:// (AppOptions::tls). permessage-deflate
 // (WsOptions::compression) with --deflate (ratchet::Compression's defaults),
-// --deflate-takeover (the same with serverContextTakeover) or --deflate-client-no-context
-// (the same with clientNoContextTakeover); the last two may go together. With --heap-file
+// --deflate-takeover (the same with serverContextTakeover) or --deflate-client-context
+// (the same with clientNoContextTakeover off); the last two may go together. With --heap-file
 // FILE, each SIGUSR1 writes the heap in use to FILE (for ratchet-bench --server-heap-file).
 
 #include "server_args.hpp"
@@ -87,15 +87,15 @@ int main(int argc, char** argv) try {
     if (opt == "-h" || opt == "--help")  // parseServerArgs prints the rest and exits
       std::fputs(
           "ratchet-bench-server also takes [--deflate] [--deflate-takeover] "
-          "[--deflate-client-no-context] [--heap-file FILE]\n",
+          "[--deflate-client-context] [--heap-file FILE]\n",
           stderr);
     if (opt == "--heap-file" && i + 1 < argc) {
       startHeapReporter(argv[++i]);
     } else if (opt == "--deflate" || opt == "--deflate-takeover" ||
-               opt == "--deflate-client-no-context") {
+               opt == "--deflate-client-context") {
       if (!compression) compression.emplace();
       if (opt == "--deflate-takeover") compression->serverContextTakeover = true;
-      if (opt == "--deflate-client-no-context") compression->clientNoContextTakeover = true;
+      if (opt == "--deflate-client-context") compression->clientNoContextTakeover = false;
     } else {
       rest.push_back(argv[i]);
     }

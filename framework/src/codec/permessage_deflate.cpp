@@ -333,40 +333,34 @@ std::uint16_t MessageInflater::run(const unsigned char* in, std::size_t size, st
                                    std::size_t limit, Utf8Validator* utf8) {
   z_stream_s* z = stream_.get();
   if (!z) return 1011;
-  // Output grows in steps, each validated as it comes: bad text and a "zip bomb" fail
-  // within one step of where they start.
+  // zlib writes into this thread's scratch buffer, and only what it produced is appended:
+  // no zero-filled room in `out`, which grows no larger than the message. Each step is
+  // validated as it comes, so bad text and a "zip bomb" fail within one step (64 KiB) of
+  // where they start.
   constexpr std::size_t kStep = 64 * 1024;
+  thread_local const std::unique_ptr<unsigned char[]> scratch(new unsigned char[kStep]);
   z->next_in = const_cast<Bytef*>(in);
   z->avail_in = static_cast<uInt>(size);
   for (std::size_t guard = 0; guard < (std::size_t{1} << 40); ++guard) {
     const std::size_t before = out.size();
-    if (before >= limit) {
-      // At the limit: one byte more of output is one too many.
-      unsigned char probe;
-      z->next_out = &probe;
-      z->avail_out = 1;
-      const int r = ::inflate(z, Z_SYNC_FLUSH);
-      if (z->avail_out == 0) return 1009;
-      if (r == Z_STREAM_END) ended_ = true;
-      if (r == Z_STREAM_END || r == Z_BUF_ERROR) return ended_ && z->avail_in != 0 ? 1007 : 0;
-      if (r != Z_OK) return 1007;
-      if (z->avail_in == 0) return 0;
-      continue;
-    }
-    const std::size_t room = std::min(limit - before, kStep);
-    if (before + room > out.capacity() && 2 * out.capacity() > limit) {
-      // std::string would double its capacity, past the limit: take exactly the limit.
-      std::string exact;
-      exact.reserve(limit);
-      exact.append(out);
-      out.swap(exact);
-    }
-    out.resize(before + room);
-    z->next_out = reinterpret_cast<Bytef*>(out.data() + before);
+    // At the limit one byte more is one too many: room for one shows whether it comes.
+    const std::size_t room = before >= limit ? 1 : std::min(limit - before, kStep);
+    z->next_out = scratch.get();
     z->avail_out = static_cast<uInt>(room);
     const int r = ::inflate(z, Z_SYNC_FLUSH);
-    out.resize(before + room - z->avail_out);
-    if (utf8 && !utf8->feed(std::string_view(out).substr(before))) return 1007;
+    const std::size_t produced = room - z->avail_out;
+    if (before >= limit && produced != 0) return 1009;
+    if (produced != 0) {
+      if (before + produced > out.capacity() && 2 * out.capacity() > limit) {
+        // std::string would double its capacity, past the limit: take exactly the limit.
+        std::string exact;
+        exact.reserve(limit);
+        exact.append(out);
+        out.swap(exact);
+      }
+      out.append(reinterpret_cast<const char*>(scratch.get()), produced);
+      if (utf8 && !utf8->feed(std::string_view(out).substr(before))) return 1007;
+    }
     if (r == Z_STREAM_END) {
       ended_ = true;
       return z->avail_in != 0 ? 1007 : 0;  // bytes after the final block
