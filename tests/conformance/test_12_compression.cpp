@@ -6,9 +6,10 @@
 // 1000; --deflate-messages=N, 10 by default) compressed with its context kept between them,
 // and every echo must come back compressed (64 bytes and more), each on its own, intact.
 //
-// Then the protocol violations of a compressed stream, each over a real socket: RSV1 where
-// it cannot be (1002), data that does not inflate or inflates to invalid UTF-8 (1007, fast),
-// and a message that inflates past WsOptions::maxMessageBytes (1009, a zip bomb).
+// Then control frames between compressed fragments, and the protocol violations of a
+// compressed stream, each over a real socket: RSV1 where it cannot be (1002), data that does
+// not inflate or inflates to invalid UTF-8 (1007, fast), and a message that inflates past
+// WsOptions::maxMessageBytes (1009, a zip bomb).
 
 #include "deflate_cases.hpp"
 
@@ -80,6 +81,27 @@ std::string compressed(std::string_view text) {
 }
 
 }  // namespace
+
+TEST_CASE("conformance 12 fragments: control frames between a compressed message's fragments") {
+  // RFC 6455 5.4 and RFC 7692 6.1: pings and pongs may come between the fragments of a
+  // compressed message, uncompressed; the ping is answered at once, the message echoed whole.
+  EchoApp app(deflateOptions());
+  Deflating d(app.port());
+  const auto message = jsonCorpus().data.substr(0, 3000);
+  ClientDeflater stream(15, true);
+  const auto z = stream.compress(message);
+  REQUIRE(d.peer.write(frame(op::text, z.substr(0, 100), false, 0x4) + frame(op::ping, "one") +
+                       frame(op::continuation, z.substr(100, 100), false) +
+                       frame(op::pong, "unsolicited") + frame(op::continuation, "", false) +
+                       frame(op::continuation, z.substr(200))));
+  REQUIRE(expectNext(d.peer, pong("one")));
+  REQUIRE(expectMessage(d.peer, op::text, message, true));
+  // Uncompressed messages are still read as they are on a connection that agreed.
+  const std::string plain(500, 'p');
+  REQUIRE(d.peer.write(fragmented(op::text, plain, 100)));
+  REQUIRE(expectMessage(d.peer, op::text, plain, true));
+  closeCleanly(d.peer);
+}
 
 TEST_CASE("conformance 12 violations: RSV1 on a continuation or a control frame fails with 1002") {
   EchoApp app(deflateOptions());
