@@ -1,6 +1,7 @@
 // The opening handshake (RFC 6455 4.2), where tests/e2e/test_http.cpp leaves gaps: the
 // accept value for keys other than the RFC's example, header fields that must appear once,
-// and extensions, which this server does not negotiate (so RSV1 keeps meaning nothing).
+// and extensions, which a server negotiates only when WsOptions::compression is set (so by
+// default RSV1 keeps meaning nothing; permessage-deflate itself: sections 12 and 13).
 
 #include "conformance.hpp"
 
@@ -28,7 +29,7 @@ TEST_CASE("conformance handshake: Sec-WebSocket-Accept is right for any valid ke
   for (const std::string key : {"x3JJHMbDL1EzLkh9GBhXDw==", "AAAAAAAAAAAAAAAAAAAAAA==",
                                 "/////////////////////w==", "+/+/+/+/+/+/+/+/+/+/+g=="}) {
     CAPTURE(key);
-    Peer peer(app.port(), "/echo", Upgrade{key, ""});  // checks the 101 and its accept value
+    Peer peer(app.port(), "/echo", Upgrade{key, {}, {}});  // checks the 101 and its accept value
     REQUIRE(peer.write(frame(op::text, key)));
     expectNext(peer, text(key));
     closeCleanly(peer);
@@ -50,16 +51,18 @@ TEST_CASE("conformance handshake: Sec-WebSocket-Key and -Version must appear onc
 }
 
 TEST_CASE("conformance handshake: offered extensions are declined, RSV1 stays a protocol error") {
-  // This server implements no extension: an offer of permessage-deflate (RFC 7692) must not
-  // be accepted, and without it RSV1 has no meaning (RFC 6455 5.2, 9.1).
+  // By default (WsOptions::compression empty) a server implements no extension: an offer of
+  // permessage-deflate (RFC 7692) must not be accepted, and without it RSV1 has no meaning
+  // (RFC 6455 5.2, 9.1).
   EchoApp app;
   for (const std::string offer :
        {"permessage-deflate", "permessage-deflate; client_max_window_bits",
         "permessage-deflate; server_no_context_takeover, x-webkit-deflate-frame",
         "x-unknown-extension"}) {
     CAPTURE(offer);
-    Peer peer(app.port(), "/echo",
-              Upgrade{.extraHeaders = "Sec-WebSocket-Extensions: " + offer + "\r\n"});
+    Peer peer(
+        app.port(), "/echo",
+        Upgrade{.extraHeaders = "Sec-WebSocket-Extensions: " + offer + "\r\n", .extensions = {}});
     INFO("response:\n" << peer.responseHead());
     std::string lower = peer.responseHead();
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
