@@ -113,7 +113,7 @@ bool inflatesAloneTo(const std::string& payload, int bits, const std::string& wa
 }  // namespace
 
 TEST_CASE("conformance 13 settings: serverContextTakeover keeps the context between messages") {
-  ratchet::Compression keep;
+  ratchet::Compression keep = clientsKeepContext();
   keep.serverContextTakeover = true;
   EchoApp app(deflateOptions(keep));
   const auto message = json().data.substr(0, 4000);
@@ -164,9 +164,10 @@ TEST_CASE("conformance 13 settings: serverContextTakeover keeps the context betw
 }
 
 TEST_CASE(
-    "conformance 13 settings: clientNoContextTakeover asks every client not to keep its context") {
-  ratchet::Compression settings;
-  settings.clientNoContextTakeover = true;
+    "conformance 13 settings: clientNoContextTakeover (the default) asks every client not to keep "
+    "its context") {
+  const ratchet::Compression settings;  // the defaults
+  REQUIRE(settings.clientNoContextTakeover);
   EchoApp app(deflateOptions(settings));
   for (const std::string offer :
        {"permessage-deflate", "permessage-deflate; client_max_window_bits",
@@ -217,7 +218,7 @@ TEST_CASE("conformance 13 settings: the server compresses within its window") {
     CHECK_FALSE(inflatesAloneTo(peer->lastCompressed(), 10, payload));
     closeCleanly(*peer);
   }
-  ratchet::Compression small;
+  ratchet::Compression small = clientsKeepContext();
   small.serverMaxWindowBits = 10;
   EchoApp app(deflateOptions(small));
   {
@@ -314,7 +315,7 @@ TEST_CASE("conformance 13 settings: messages under minSize go uncompressed") {
     closeCleanly(*peer);
   }
   {
-    ratchet::Compression settings;
+    ratchet::Compression settings = clientsKeepContext();
     settings.minSize = 1000;
     EchoApp app(deflateOptions(settings));
     auto peer = negotiate(app.port(), "permessage-deflate",

@@ -10,6 +10,8 @@
 
 #include <boost/asio.hpp>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -150,7 +152,13 @@ void IoServer::Impl::open(Worker& worker, const std::shared_ptr<TcpTransport>& c
 
 void IoServer::Impl::sweep(Worker& worker) {
   ++worker.sweepTick;
-  for (const auto& c : worker.connections) c->sweep(worker.sweepTick);
+  std::size_t quiet = 0;
+  for (const auto& c : worker.connections) quiet += c->sweep(worker.sweepTick);
+#ifdef __GLIBC__
+  // Connections that went quiet gave back their buffers (TLS records, inflate state, message
+  // buffers), freed among chunks still in use: glibc keeps such pages resident until asked.
+  if (quiet > 0) malloc_trim(0);
+#endif
   worker.sweepTimer->expires_after(kSweepPeriod);
   worker.sweepTimer->async_wait([self = shared_from_this(), &worker](const error_code& ec) {
     if (!ec && !worker.stopping) self->sweep(worker);

@@ -121,12 +121,12 @@ void TcpTransport::finalize() {
   if (worker_.onClosed) worker_.onClosed(self);
 }
 
-void TcpTransport::sweep(std::uint32_t tick) {
-  if (!quietTold_ && lastHeard_ + 1 < tick && state_ == State::open) {
-    quietTold_ = true;  // once per quiet spell
-    quiet();
-    releaseBuffers();
-  }
+bool TcpTransport::sweep(std::uint32_t tick) {
+  if (quietTold_ || lastHeard_ + 1 >= tick || state_ != State::open) return false;
+  quietTold_ = true;  // once per quiet spell
+  quiet();
+  releaseBuffers();
+  return true;
 }
 
 void TcpTransport::waitReadable() {

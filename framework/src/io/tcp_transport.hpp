@@ -45,8 +45,9 @@ class TcpTransport final : public Transport {
 
   /// Ends the connection now and reports the end exactly once. I/O thread only.
   void finalize();
-  /// The worker's sweep: tells the handler when nothing came in since the last sweep.
-  void sweep(std::uint32_t tick);
+  /// The worker's sweep: tells the handler when nothing came in since the last sweep, and
+  /// says whether it did.
+  bool sweep(std::uint32_t tick);
 
  private:
   enum class State : std::uint8_t { open, closed };
