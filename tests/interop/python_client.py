@@ -243,23 +243,17 @@ async def stop_server(proc):
         await proc.wait()
 
 
-async def main(binary, certs=None):
-    global SSL_CONTEXT
-    proc = None
-    drainer = None
-    failures = []
+async def run_server(binary, args, checks, failures, tls=False):
+    """Starts the demo with `args`, runs each (name, check(base_url)) and stops it; returns how
+    many passed, appending the names of those that failed to `failures`."""
+    proc = drainer = None
     passed = 0
-    extra_args = []
-    if certs is not None:
-        SSL_CONTEXT = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-        extra_args = ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
-                      "--tls-key", os.path.join(certs, "server-rsa.key")]
     try:
-        proc, port = await start_server(binary, extra_args)
+        proc, port = await start_server(binary, args)
         drainer = asyncio.create_task(drain(proc.stdout))
         # Over TLS the name is localhost, which the certificate is checked against.
-        base = f"wss://localhost:{port}" if certs is not None else f"ws://127.0.0.1:{port}"
-        for name, check in CHECKS:
+        base = f"wss://localhost:{port}" if tls else f"ws://127.0.0.1:{port}"
+        for name, check in checks:
             try:
                 await check(base)
                 passed += 1
@@ -287,6 +281,19 @@ async def main(binary, certs=None):
             await stop_server(proc)
         if drainer is not None:
             drainer.cancel()
+    return passed
+
+
+
+async def main(binary, certs=None):
+    global SSL_CONTEXT
+    failures = []
+    extra_args = []
+    if certs is not None:
+        SSL_CONTEXT = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+        extra_args = ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
+                      "--tls-key", os.path.join(certs, "server-rsa.key")]
+    passed = await run_server(binary, extra_args, CHECKS, failures, certs is not None)
     print(f"python-websockets {websockets.__version__}{' over TLS' if certs else ''}: "
           f"{passed} of {len(CHECKS)} checks "
           f"passed; failed: {', '.join(failures) or 'none'}", flush=True)

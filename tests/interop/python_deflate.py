@@ -23,11 +23,10 @@ import asyncio
 import os
 import ssl
 import sys
-import traceback
 
 # The server control and the bounded waits are python_client.py's (same directory).
-from python_client import (CheckFailed, bounded, describe, drain, expect, start_server,
-                           stop_server, TIMEOUT, websockets)
+from python_client import (CheckFailed, bounded, describe, expect, run_server, TIMEOUT,
+                           websockets)
 from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFactory,
                                                        PerMessageDeflate)
 from websockets.frames import OP_BINARY, OP_TEXT
@@ -251,44 +250,6 @@ RUNS = [
 ]
 
 
-async def run_server(binary, args, checks, failures):
-    proc = drainer = None
-    passed = 0
-    try:
-        proc, port = await start_server(binary, args)
-        drainer = asyncio.create_task(drain(proc.stdout))
-        base = f"wss://localhost:{port}" if SSL_CONTEXT else f"ws://127.0.0.1:{port}"
-        for name, check in checks:
-            try:
-                await check(base)
-                passed += 1
-                print(f"PASS {name}", flush=True)
-            except CheckFailed as e:
-                failures.append(name)
-                print(f"FAIL {name}: {e}", flush=True)
-            except Exception as e:  # A client-side exception is a failure of the check.
-                failures.append(name)
-                print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-                traceback.print_exc()
-            if proc.returncode is not None:
-                failures.append("server alive")
-                print(f"FAIL server exited with code {proc.returncode} during '{name}'",
-                      flush=True)
-                break
-    except CheckFailed as e:
-        failures.append("server start")
-        print(f"FAIL server start: {e}", flush=True)
-    except OSError as e:
-        failures.append("server start")
-        print(f"FAIL server start: cannot run {binary}: {e}", flush=True)
-    finally:
-        if proc is not None:
-            await stop_server(proc)
-        if drainer is not None:
-            drainer.cancel()
-    return passed
-
-
 async def main(binary, certs=None):
     global SSL_CONTEXT
     tls_args = []
@@ -300,7 +261,7 @@ async def main(binary, certs=None):
     passed = 0
     for args, checks in RUNS:
         print(f"server: ratchet-demo {' '.join(args) or '(compression on)'}", flush=True)
-        passed += await run_server(binary, tls_args + args, checks, failures)
+        passed += await run_server(binary, tls_args + args, checks, failures, certs is not None)
     total = sum(len(checks) for _, checks in RUNS)
     print(f"python-websockets {websockets.__version__} permessage-deflate"
           f"{' over TLS' if certs else ''}: {passed} of {total} checks passed; "
