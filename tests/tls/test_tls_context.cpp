@@ -139,7 +139,9 @@ TEST_CASE("tls context: an encrypted key needs its password") {
     const auto error = constructionError(options);
     CHECK(contains(error, "TLS: cannot decrypt private key \"" + certFile("server-encrypted.key") +
                               "\" (wrong password?)"));
-    CHECK(contains(error, "bad decrypt"));  // OpenSSL's reason
+    // (OpenSSL's own reason is not checked: with the random salt of a freshly made key, a
+    // wrong password sometimes decrypts to bytes with valid padding, and then fails as a
+    // malformed key instead of "bad decrypt".)
   }
   SUBCASE("the right one loads and serves") {
     options.privateKeyPassword = "test-pass";
