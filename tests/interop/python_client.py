@@ -285,14 +285,29 @@ async def run_server(binary, args, checks, failures, tls=False):
 
 
 
+def tls_setup(certs):
+    """The client's SSL context trusting the test CA in `certs`, and the demo's TLS flags."""
+    context = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+    return context, ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
+                     "--tls-key", os.path.join(certs, "server-rsa.key")]
+
+
+def run_cli(main):
+    """The command line of these scripts: path/to/ratchet-demo [--tls CERTS_DIR]."""
+    if len(sys.argv) == 2:
+        sys.exit(asyncio.run(main(sys.argv[1])))
+    if len(sys.argv) == 4 and sys.argv[2] == "--tls":
+        sys.exit(asyncio.run(main(sys.argv[1], sys.argv[3])))
+    print(f"usage: {sys.argv[0]} path/to/ratchet-demo [--tls CERTS_DIR]", file=sys.stderr)
+    sys.exit(2)
+
+
 async def main(binary, certs=None):
     global SSL_CONTEXT
     failures = []
     extra_args = []
     if certs is not None:
-        SSL_CONTEXT = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-        extra_args = ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
-                      "--tls-key", os.path.join(certs, "server-rsa.key")]
+        SSL_CONTEXT, extra_args = tls_setup(certs)
     passed = await run_server(binary, extra_args, CHECKS, failures, certs is not None)
     print(f"python-websockets {websockets.__version__}{' over TLS' if certs else ''}: "
           f"{passed} of {len(CHECKS)} checks "
@@ -301,9 +316,4 @@ async def main(binary, certs=None):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 2:
-        sys.exit(asyncio.run(main(sys.argv[1])))
-    if len(sys.argv) == 4 and sys.argv[2] == "--tls":
-        sys.exit(asyncio.run(main(sys.argv[1], sys.argv[3])))
-    print(f"usage: {sys.argv[0]} path/to/ratchet-demo [--tls CERTS_DIR]", file=sys.stderr)
-    sys.exit(2)
+    run_cli(main)

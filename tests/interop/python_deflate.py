@@ -21,12 +21,10 @@ Every wait is bounded, so a hung server fails the test instead of hanging it.
 
 import asyncio
 import os
-import ssl
-import sys
 
 # The server control and the bounded waits are python_client.py's (same directory).
-from python_client import (CheckFailed, bounded, describe, expect, run_server, TIMEOUT,
-                           websockets)
+from python_client import (CheckFailed, bounded, describe, expect, run_cli, run_server,
+                           tls_setup, TIMEOUT, websockets)
 from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFactory,
                                                        PerMessageDeflate)
 from websockets.frames import OP_BINARY, OP_TEXT
@@ -254,9 +252,7 @@ async def main(binary, certs=None):
     global SSL_CONTEXT
     tls_args = []
     if certs is not None:
-        SSL_CONTEXT = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-        tls_args = ["--tls-cert", os.path.join(certs, "fullchain-rsa.pem"),
-                    "--tls-key", os.path.join(certs, "server-rsa.key")]
+        SSL_CONTEXT, tls_args = tls_setup(certs)
     failures = []
     passed = 0
     for args, checks in RUNS:
@@ -270,9 +266,4 @@ async def main(binary, certs=None):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 2:
-        sys.exit(asyncio.run(main(sys.argv[1])))
-    if len(sys.argv) == 4 and sys.argv[2] == "--tls":
-        sys.exit(asyncio.run(main(sys.argv[1], sys.argv[3])))
-    print(f"usage: {sys.argv[0]} path/to/ratchet-demo [--tls CERTS_DIR]", file=sys.stderr)
-    sys.exit(2)
+    run_cli(main)

@@ -66,17 +66,18 @@ std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSi
   return 2 + lengthBytes;
 }
 
-void appendFrame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin) {
+void appendFrame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin,
+                 bool compressed) {
   char header[kMaxServerHeader];
-  const std::size_t headerSize = writeFrameHeader(header, opcode, payload.size(), fin);
+  const std::size_t headerSize = writeFrameHeader(header, opcode, payload.size(), fin, compressed);
   out.reserve(out.size() + headerSize + payload.size());
   out.append(header, headerSize);
   out.append(payload);
 }
 
-std::string makeFrame(WsOpcode opcode, std::string_view payload, bool fin) {
+std::string makeFrame(WsOpcode opcode, std::string_view payload, bool fin, bool compressed) {
   std::string frame;
-  appendFrame(frame, opcode, payload, fin);
+  appendFrame(frame, opcode, payload, fin, compressed);
   return frame;
 }
 
@@ -205,13 +206,18 @@ std::uint16_t WsParser::parse(char* data, std::size_t size, WsParserHandler& han
     const std::size_t available = size - pos;
     const bool control = isControl(opcode_);
     std::string_view payload;
-    if (!control && messageCompressed_) {
-      // Inflated into message_ as it comes; delivered from there once the message ends.
+    // Unmasks the frame's payload bytes that are here and counts them as read.
+    const auto take = [&] {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
       unmask(p, n, mask_, maskOffset_);
       pos += n;
       remaining_ -= n;
       maskOffset_ += n;
+      return n;
+    };
+    if (!control && messageCompressed_) {
+      // Inflated into message_ as it comes; delivered from there once the message ends.
+      const auto n = take();
       if (std::uint16_t code = inflate({p, n}, fin_ && remaining_ == 0)) return code;
       if (remaining_ != 0) return 0;
       if (!fin_) {
@@ -234,11 +240,7 @@ std::uint16_t WsParser::parse(char* data, std::size_t size, WsParserHandler& han
       }
     } else {
       // Gather. Text is validated as it arrives so that bad UTF-8 fails right away.
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
-      unmask(p, n, mask_, maskOffset_);
-      pos += n;
-      remaining_ -= n;
-      maskOffset_ += n;
+      const auto n = take();
       if (!control && !messageBinary_ && !utf8_.feed({p, n})) return fail(1007, "invalid UTF-8");
       std::string& buffer = control ? control_ : message_;
       if (n != 0) buffer.append(p, n);

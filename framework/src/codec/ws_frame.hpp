@@ -30,9 +30,11 @@ inline constexpr std::size_t kMaxServerHeader = 10;
 std::size_t writeFrameHeader(char* out, WsOpcode opcode, std::uint64_t payloadSize, bool fin = true,
                              bool compressed = false) noexcept;
 /// Appends a whole unmasked frame (header + payload) to `out`.
-void appendFrame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin = true);
+void appendFrame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin = true,
+                 bool compressed = false);
 /// A whole unmasked frame as a new string.
-std::string makeFrame(WsOpcode opcode, std::string_view payload, bool fin = true);
+std::string makeFrame(WsOpcode opcode, std::string_view payload, bool fin = true,
+                      bool compressed = false);
 /// A close frame's payload: 2-byte code in network order + reason (truncated to fit 125).
 std::string makeClosePayload(std::uint16_t code, std::string_view reason);
 

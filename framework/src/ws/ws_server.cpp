@@ -92,9 +92,7 @@ class WsConnection final : public Connection,
         m.frame_ = std::make_shared<const std::string>(detail::makeFrame(op, m.data()));
       queued = transport_->write(m.frame_);
     } else {
-      char header[detail::kMaxServerHeader];
-      const auto n = detail::writeFrameHeader(header, op, m.size());
-      queued = transport_->write(std::string_view(header, n), m.data());
+      queued = queueFrame(op, m.data(), false);
     }
     if (queued || !isOpen()) return;
     if (queuePolicy_ == QueuePolicy::drop) {
@@ -212,15 +210,23 @@ class WsConnection final : public Connection,
   // permessage-deflate's parameters, and the connection's own compressor when the server
   // keeps its context between messages (sends from any thread take turns on it).
   struct Deflate {
-    explicit Deflate(const detail::DeflateParams& p)
-        : params(p),
-          key(static_cast<std::uint16_t>((p.level + 1) | p.memLevel << 4 |
-                                         p.serverWindowBits << 8)) {}
+    explicit Deflate(const detail::DeflateParams& p) : params(p) {}
+    // The settings a shared compressed frame is made with.
+    std::uint16_t key() const {
+      return static_cast<std::uint16_t>((params.level + 1) | params.memLevel << 4 |
+                                        params.serverWindowBits << 8);
+    }
     detail::DeflateParams params;
-    std::uint16_t key;  // the settings a shared compressed frame was made with
     std::mutex mutex;
     std::optional<detail::ZStream> own;
   };
+
+  // Queues one frame whose header is built on the stack: nothing is allocated.
+  bool queueFrame(WsOpcode op, std::string_view payload, bool compressed) {
+    char header[detail::kMaxServerHeader];
+    const auto n = detail::writeFrameHeader(header, op, payload.size(), true, compressed);
+    return transport_->write(std::string_view(header, n), payload);
+  }
 
   // Compresses `m` and queues it: with the thread's shared compressor, once for all the
   // connections a Message goes to, or with this connection's own, in order under its lock.
@@ -228,12 +234,7 @@ class WsConnection final : public Connection,
   bool sendCompressed(const Message& m, WsOpcode op) {
     thread_local std::string compressed;
     const auto& p = deflate_->params;
-    const auto queue = [&](bool ok) {
-      const auto payload = ok ? std::string_view(compressed) : m.data();
-      char header[detail::kMaxServerHeader];
-      const auto n = detail::writeFrameHeader(header, op, payload.size(), true, ok);
-      return transport_->write(std::string_view(header, n), payload);
-    };
+    const auto queue = [&](bool ok) { return queueFrame(op, ok ? compressed : m.data(), ok); };
     if (p.serverContextTakeover) {
       std::lock_guard lock(deflate_->mutex);
       if (!deflate_->own)
@@ -241,17 +242,14 @@ class WsConnection final : public Connection,
                               p.memLevel);
       return queue(detail::deflateMessage(*deflate_->own, m.data(), true, compressed));
     }
-    if (m.deflated_ && m.deflatedWith_ == deflate_->key) return transport_->write(m.deflated_);
+    const auto key = deflate_->key();
+    if (m.deflated_ && m.deflatedWith_ == key) return transport_->write(m.deflated_);
     const bool ok = detail::deflateMessage(detail::sharedDeflater(p), m.data(), false, compressed);
     if (!ok || (m.sends_++ == 0 && compressed.size() <= kCopyLimit)) return queue(ok);
     // Sent more than once (a broadcast) or large: frame once, share the frame.
-    auto frame = std::make_shared<std::string>();
-    char header[detail::kMaxServerHeader];
-    const auto n = detail::writeFrameHeader(header, op, compressed.size(), true, true);
-    frame->reserve(n + compressed.size());
-    frame->append(header, n).append(compressed);
-    m.deflated_ = std::move(frame);
-    m.deflatedWith_ = deflate_->key;
+    m.deflated_ =
+        std::make_shared<const std::string>(detail::makeFrame(op, compressed, true, true));
+    m.deflatedWith_ = key;
     return transport_->write(m.deflated_);
   }
 
